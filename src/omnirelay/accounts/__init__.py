@@ -1,0 +1,1 @@
+"""Accounts (who pays), their API keys (who calls) and the keys' scopes."""

@@ -1,0 +1,88 @@
+"""Per-key request, token and concurrency limits, enforced in memory on the hot path.
+
+Requests per minute and tokens per minute are token buckets refilled continuously; a call
+is admitted while the token bucket is positive and pays its real token count afterwards,
+so one large call may overdraw the bucket and delay the next ones (as OpenAI's limits do).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from omnirelay.accounts.keys import KeyRecord
+from omnirelay.errors import RateLimited
+
+__all__ = ["Admission", "KeyLimiter"]
+
+
+@dataclass(slots=True)
+class _Bucket:
+    level: float
+    stamp: float
+
+    def refill(self, capacity: int, now: float) -> None:
+        rate = capacity / 60.0
+        self.level = min(float(capacity), self.level + (now - self.stamp) * rate)
+        self.stamp = now
+
+
+@dataclass(slots=True)
+class Admission:
+    key: KeyRecord
+    released: bool = False
+
+
+class KeyLimiter:
+    def __init__(self) -> None:
+        self._requests: dict[int, _Bucket] = {}
+        self._tokens: dict[int, _Bucket] = {}
+        self._in_flight: dict[int, int] = {}
+
+    def admit(self, key: KeyRecord) -> Admission:
+        """Let one call of ``key`` start, or raise 429 with how long to wait."""
+        now = time.monotonic()
+        if key.max_concurrency is not None and self._in_flight.get(key.id, 0) >= key.max_concurrency:
+            raise RateLimited(
+                f"Too many concurrent requests for this key (limit {key.max_concurrency}); retry when one finishes.",
+                retry_after=1,
+                code="concurrency_limit_exceeded",
+            )
+        if key.tpm is not None:
+            tokens = self._bucket(self._tokens, key.id, key.tpm, now)
+            if tokens.level <= 0:
+                raise RateLimited(
+                    f"Tokens-per-minute limit of {key.tpm} reached for this key.",
+                    retry_after=-tokens.level / (key.tpm / 60.0) + 0.001,
+                    code="tokens_per_minute_exceeded",
+                )
+        if key.rpm is not None:
+            requests = self._bucket(self._requests, key.id, key.rpm, now)
+            if requests.level < 1:
+                raise RateLimited(
+                    f"Requests-per-minute limit of {key.rpm} reached for this key.",
+                    retry_after=(1 - requests.level) / (key.rpm / 60.0),
+                    code="requests_per_minute_exceeded",
+                )
+            requests.level -= 1
+        self._in_flight[key.id] = self._in_flight.get(key.id, 0) + 1
+        return Admission(key)
+
+    def release(self, admission: Admission, tokens_used: int) -> None:
+        """The call ended; charge its tokens to the TPM bucket. Idempotent."""
+        if admission.released:
+            return
+        admission.released = True
+        key = admission.key
+        self._in_flight[key.id] = self._in_flight.get(key.id, 1) - 1
+        if key.tpm is not None:
+            self._bucket(self._tokens, key.id, key.tpm, time.monotonic()).level -= tokens_used
+
+    @staticmethod
+    def _bucket(buckets: dict[int, _Bucket], key_id: int, capacity: int, now: float) -> _Bucket:
+        bucket = buckets.get(key_id)
+        if bucket is None:
+            bucket = buckets[key_id] = _Bucket(float(capacity), now)
+        else:
+            bucket.refill(capacity, now)
+        return bucket

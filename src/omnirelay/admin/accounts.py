@@ -1,0 +1,109 @@
+"""Accounts and top-ups."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omnirelay.db.engine import bump_revision, now_ms
+from omnirelay.db.tables import accounts, ledger_entries
+from omnirelay.errors import InvalidRequest, NotFound
+
+__all__ = ["account_by_name", "create_account", "get_account", "list_accounts", "ledger_sum", "top_up"]
+
+
+def _public(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "group": row.group,
+        "balance": row.balance,
+        "created_at": row.created_at,
+    }
+
+
+async def _credit(conn: AsyncConnection, account_id: int, amount: int, kind: str, reference: str) -> None:
+    await conn.execute(
+        sa.insert(ledger_entries).values(
+            account_id=account_id,
+            key_id=None,
+            request_id=reference,
+            kind=kind,
+            amount=amount,
+            created_at=now_ms(),
+        )
+    )
+    await conn.execute(
+        sa.update(accounts).where(accounts.c.id == account_id).values(balance=accounts.c.balance + amount)
+    )
+
+
+async def create_account(engine: AsyncEngine, name: str, *, group: str = "default", balance: int = 0) -> dict[str, Any]:
+    """A new account; an opening balance is posted as a ``topup`` entry so the ledger balances."""
+    if balance < 0:
+        raise InvalidRequest("An opening balance cannot be negative.", param="balance")
+    async with engine.begin() as conn:
+        if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.name == name)) is not None:
+            raise InvalidRequest(f"An account named {name!r} already exists.", param="name", code="conflict")
+        account_id = (
+            await conn.execute(
+                sa.insert(accounts)
+                .values(name=name, group=group, balance=0, created_at=now_ms())
+                .returning(accounts.c.id)
+            )
+        ).scalar_one()
+        if balance:
+            await _credit(conn, account_id, balance, "topup", f"topup_{secrets.token_hex(8)}")
+        await bump_revision(conn)
+        row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
+    return _public(row)
+
+
+async def get_account(engine: AsyncEngine, account_id: int) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one_or_none()
+    if row is None:
+        raise NotFound(f"No account with id {account_id}.")
+    return _public(row)
+
+
+async def account_by_name(engine: AsyncEngine, name: str) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(accounts).where(accounts.c.name == name))).one_or_none()
+    if row is None:
+        raise NotFound(f"No account named {name!r}.")
+    return _public(row)
+
+
+async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(accounts).order_by(accounts.c.id))).all()
+    return [_public(r) for r in rows]
+
+
+async def top_up(engine: AsyncEngine, account_id: int, amount: int, *, reference: str | None = None) -> dict[str, Any]:
+    """Credit (or, with a negative amount, debit) an account through a ledger entry."""
+    if amount == 0:
+        raise InvalidRequest("A top-up amount must not be zero.", param="amount")
+    async with engine.begin() as conn:
+        if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.id == account_id)) is None:
+            raise NotFound(f"No account with id {account_id}.")
+        kind = "topup" if amount > 0 else "adjust"
+        await _credit(conn, account_id, amount, kind, reference or f"{kind}_{secrets.token_hex(8)}")
+        await bump_revision(conn)
+        row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
+    return _public(row)
+
+
+async def ledger_sum(engine: AsyncEngine, account_id: int) -> int:
+    """Sum of all ledger entries of an account (equals its balance once the writer has flushed)."""
+    async with engine.connect() as conn:
+        total = await conn.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount), 0)).where(
+                ledger_entries.c.account_id == account_id
+            )
+        )
+    return int(total or 0)

@@ -1,0 +1,58 @@
+"""Admin: accounts and top-ups."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omnirelay.admin import accounts as service
+from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body
+
+__all__ = ["create", "list_all", "retrieve", "top_up"]
+
+
+class AccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    group: str = "default"
+    balance: int = 0
+
+
+class TopUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: int
+    reference: str | None = None
+
+
+async def list_all(request: Request) -> Response:
+    runtime = admin_runtime(request)
+    await runtime.writer.flush()
+    return json_response({"data": await service.list_accounts(runtime.engine)})
+
+
+async def create(request: Request) -> Response:
+    runtime = admin_runtime(request)
+    body = await parse_body(request, AccountCreate)
+    account = await service.create_account(runtime.engine, body.name, group=body.group, balance=body.balance)
+    await runtime.changed()
+    return json_response(account, 201)
+
+
+async def retrieve(request: Request) -> Response:
+    runtime = admin_runtime(request)
+    await runtime.writer.flush()  # balances as of now, not as of the last batch
+    account = await service.get_account(runtime.engine, int_param(request, "account_id"))
+    account["available"] = runtime.ledger.balance(account["id"])
+    return json_response(account)
+
+
+async def top_up(request: Request) -> Response:
+    runtime = admin_runtime(request)
+    body = await parse_body(request, TopUp)
+    await runtime.writer.flush()
+    account = await service.top_up(
+        runtime.engine, int_param(request, "account_id"), body.amount, reference=body.reference
+    )
+    await runtime.changed()
+    return json_response(account)

@@ -1,0 +1,37 @@
+"""The admin API's URL map."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from omnirelay.api.admin import accounts, channels, keys, logs, prices
+
+__all__ = ["admin_routes"]
+
+_P = "/api/admin"
+
+
+def admin_routes() -> list[BaseRoute]:
+    return [
+        Route(f"{_P}/accounts", accounts.list_all, methods=["GET"]),
+        Route(f"{_P}/accounts", accounts.create, methods=["POST"]),
+        Route(f"{_P}/accounts/{{account_id:int}}", accounts.retrieve, methods=["GET"]),
+        Route(f"{_P}/accounts/{{account_id:int}}/topups", accounts.top_up, methods=["POST"]),
+        Route(f"{_P}/keys", keys.list_all, methods=["GET"]),
+        Route(f"{_P}/keys", keys.create, methods=["POST"]),
+        Route(f"{_P}/keys/{{key_id:int}}", keys.retrieve, methods=["GET"]),
+        Route(f"{_P}/keys/{{key_id:int}}", keys.update, methods=["PATCH"]),
+        Route(f"{_P}/keys/{{key_id:int}}", keys.delete, methods=["DELETE"]),
+        Route(f"{_P}/channels", channels.list_all, methods=["GET"]),
+        Route(f"{_P}/channels", channels.create, methods=["POST"]),
+        Route(f"{_P}/channels/{{channel_id:int}}", channels.retrieve, methods=["GET"]),
+        Route(f"{_P}/channels/{{channel_id:int}}", channels.update, methods=["PATCH"]),
+        Route(f"{_P}/channels/{{channel_id:int}}", channels.delete, methods=["DELETE"]),
+        Route(f"{_P}/channels/{{channel_id:int}}/test", channels.test, methods=["POST"]),
+        Route(f"{_P}/prices", prices.list_all, methods=["GET"]),
+        Route(f"{_P}/prices/{{model:path}}", prices.put, methods=["PUT"]),
+        Route(f"{_P}/prices/{{model:path}}", prices.delete, methods=["DELETE"]),
+        Route(f"{_P}/group-multipliers", prices.list_multipliers, methods=["GET"]),
+        Route(f"{_P}/group-multipliers/{{group}}", prices.put_multiplier, methods=["PUT"]),
+        Route(f"{_P}/logs", logs.list_logs, methods=["GET"]),
+    ]

@@ -1,0 +1,54 @@
+"""``GET /v1/models``: the models this key may use, in the OpenAI list shape."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omnirelay.errors import ModelNotFound
+from omnirelay.relay.auth import Caller, authenticate, bearer_token
+from omnirelay.runtime import Runtime
+
+__all__ = ["list_models", "retrieve_model"]
+
+_CREATED = 1_700_000_000
+
+
+def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:
+    """Model id -> owner, for models that have a usable channel in the caller's group."""
+    snapshot = runtime.catalog.snapshot
+    visible: dict[str, str] = {}
+    for model, channels in snapshot.by_model.items():
+        if not caller.key.allows_model(model):
+            continue
+        owners = [c.type for c in channels if c.usable and caller.group in c.groups]
+        if owners:
+            visible[model] = owners[0]
+    return visible
+
+
+def _caller(request: Request) -> tuple[Runtime, Caller]:
+    runtime: Runtime = request.app.state.runtime
+    token = bearer_token(request.headers.get("authorization"))
+    client = request.client.host if request.client else None
+    return runtime, authenticate(runtime.catalog.snapshot, token, client)
+
+
+def _model(model: str, owner: str) -> dict[str, object]:
+    return {"id": model, "object": "model", "created": _CREATED, "owned_by": owner}
+
+
+async def list_models(request: Request) -> Response:
+    runtime, caller = _caller(request)
+    data = [_model(m, owner) for m, owner in sorted(_visible(runtime, caller).items())]
+    return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")
+
+
+async def retrieve_model(request: Request) -> Response:
+    runtime, caller = _caller(request)
+    model = request.path_params["model"]
+    owner = _visible(runtime, caller).get(model)
+    if owner is None:
+        raise ModelNotFound(f"The model '{model}' does not exist or you do not have access to it.", param="model")
+    return Response(orjson.dumps(_model(model, owner)), media_type="application/json")

@@ -1,0 +1,65 @@
+"""``create_app(settings)``: the ASGI application, with its runtime opened in the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from omnirelay.api import health
+from omnirelay.api.admin.routes import admin_routes
+from omnirelay.api.openai.chat import chat_completions
+from omnirelay.api.openai.errors import openai_error_response
+from omnirelay.api.openai.models import list_models, retrieve_model
+from omnirelay.errors import OmniRelayError
+from omnirelay.runtime import Runtime
+from omnirelay.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def _routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", retrieve_model, methods=["GET"]),
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        *admin_routes(),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = {"message": exc.detail, "type": "invalid_request_error", "param": None, "code": None}
+    if exc.status_code == 404:
+        error["message"] = f"Unknown request URL: {request.method} {request.url.path}."
+        error["code"] = "unknown_url"
+    return Response(orjson.dumps({"error": error}), status_code=exc.status_code, media_type="application/json")
+
+
+def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None = None) -> Starlette:
+    """The gateway. ``on_ready`` is called once the runtime is open (the CLI prints the admin key)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime = await Runtime.open(settings)
+        app.state.runtime = runtime
+        if on_ready is not None:
+            on_ready(runtime)
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    return Starlette(
+        routes=_routes(),
+        lifespan=lifespan,
+        exception_handlers={OmniRelayError: openai_error_response, HTTPException: _http_error},
+    )

@@ -1,0 +1,1 @@
+"""Money: prices, the ledger of reservations and settlements, and account balances."""

@@ -1,0 +1,1 @@
+"""Channels: upstream provider accounts, how one is chosen, and how failing ones are set aside."""

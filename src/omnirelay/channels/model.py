@@ -1,0 +1,63 @@
+"""The in-memory form of a channel, as routing sees it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Channel"]
+
+
+@dataclass(slots=True)
+class Channel:
+    id: int
+    name: str
+    type: str
+    base_url: str
+    secrets: tuple[str, ...]
+    models: frozenset[str]
+    model_map: Mapping[str, str]
+    priority: int
+    weight: int
+    groups: frozenset[str]
+    timeout_s: float | None
+    enabled: bool
+    auto_disabled: bool
+    disabled_reason: str | None
+    _rotation: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any], secrets: list[str]) -> Channel:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            type=row["type"],
+            base_url=row["base_url"].rstrip("/"),
+            secrets=tuple(secrets),
+            models=frozenset(row["models"]),
+            model_map=dict(row["model_map"] or {}),
+            priority=row["priority"],
+            weight=max(0, row["weight"]),
+            groups=frozenset(row["groups"] or ["default"]),
+            timeout_s=row["timeout_s"],
+            enabled=row["enabled"],
+            auto_disabled=row["auto_disabled"],
+            disabled_reason=row["disabled_reason"],
+        )
+
+    @property
+    def usable(self) -> bool:
+        return self.enabled and not self.auto_disabled
+
+    def upstream_model(self, model: str) -> str:
+        return self.model_map.get(model, model)
+
+    def next_secret(self) -> str | None:
+        """Round-robin over the channel's secrets (spreads load over several upstream keys)."""
+        if not self.secrets:
+            return None
+        if self._rotation is None:
+            self._rotation = itertools.cycle(self.secrets)
+        return str(next(self._rotation))

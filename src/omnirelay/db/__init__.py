@@ -1,0 +1,1 @@
+"""The store: table definitions, engine construction and migrations (SQLite or PostgreSQL)."""

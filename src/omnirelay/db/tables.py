@@ -1,0 +1,144 @@
+"""Table definitions (SQLAlchemy Core). Times are epoch milliseconds; money is integer micro-units."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "accounts",
+    "admin_tokens",
+    "api_keys",
+    "channels",
+    "config_revision",
+    "group_multipliers",
+    "ledger_entries",
+    "metadata",
+    "prices",
+    "request_logs",
+]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("group", sa.String(100), nullable=False, server_default="default"),
+    sa.Column("balance", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_hint", sa.String(20), nullable=False),
+    sa.Column("models", sa.JSON, nullable=True),
+    sa.Column("ip_allowlist", sa.JSON, nullable=True),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+    sa.Column("spend_cap", sa.BigInteger, nullable=True),
+    sa.Column("spent", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rpm", sa.Integer, nullable=True),
+    sa.Column("tpm", sa.Integer, nullable=True),
+    sa.Column("max_concurrency", sa.Integer, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+admin_tokens = sa.Table(
+    "admin_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+prices = sa.Table(
+    "prices",
+    metadata,
+    sa.Column("model", sa.String(200), primary_key=True),
+    sa.Column("mode", sa.String(20), nullable=False),
+    sa.Column("per_call", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("input_per_million", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("output_per_million", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+group_multipliers = sa.Table(
+    "group_multipliers",
+    metadata,
+    sa.Column("group", sa.String(100), primary_key=True),
+    sa.Column("multiplier", sa.String(40), nullable=False),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("base_url", sa.String(500), nullable=False),
+    sa.Column("secrets", sa.Text, nullable=False),
+    sa.Column("models", sa.JSON, nullable=False),
+    sa.Column("model_map", sa.JSON, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("weight", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("groups", sa.JSON, nullable=False),
+    sa.Column("timeout_s", sa.Float, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("auto_disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("key_id", sa.Integer, nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+request_logs = sa.Table(
+    "request_logs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False, index=True),
+    sa.Column("account_id", sa.Integer, nullable=True),
+    sa.Column("key_id", sa.Integer, nullable=True, index=True),
+    sa.Column("endpoint", sa.String(100), nullable=False),
+    sa.Column("model", sa.String(200), nullable=True, index=True),
+    sa.Column("channel_id", sa.Integer, nullable=True),
+    sa.Column("stream", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cost", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("latency_ms", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.Integer, nullable=False, index=True),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+config_revision = sa.Table(
+    "config_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)

@@ -1,0 +1,179 @@
+"""Write-behind: the hot path appends rows in memory; a background task commits them in batches.
+
+Ledger entries, the balance and key-spend deltas they imply, and request logs are committed
+in ONE transaction per batch, in arrival order, so the store's invariant
+``accounts.balance == sum(ledger_entries.amount)`` holds after every commit. A batch that
+fails to commit (database down) is kept, in order, and tried again on the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omnirelay.db.tables import accounts, api_keys, ledger_entries, request_logs
+
+__all__ = ["LedgerRow", "WriteBehind"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    account_id: int
+    key_id: int | None
+    request_id: str
+    kind: str
+    amount: int
+    created_at: int
+
+
+class WriteBehind:
+    def __init__(self, engine: AsyncEngine, *, flush_interval_s: float, batch_size: int) -> None:
+        self._engine = engine
+        self._interval = flush_interval_s
+        self._batch_size = batch_size
+        self._entries: list[LedgerRow] = []
+        self._logs: list[dict[str, Any]] = []
+        self._account_delta: defaultdict[int, int] = defaultdict(int)
+        self._key_delta: defaultdict[int, int] = defaultdict(int)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()
+        """Held while committing; hold it to read the store and :meth:`pending_*` consistently."""
+
+    def add_entry(self, row: LedgerRow) -> None:
+        self._entries.append(row)
+        self._account_delta[row.account_id] += row.amount
+        if row.key_id is not None and row.kind != "topup":
+            self._key_delta[row.key_id] -= row.amount
+        self._maybe_wake()
+
+    def add_log(self, row: dict[str, Any]) -> None:
+        self._logs.append(row)
+        self._maybe_wake()
+
+    def pending_account_delta(self, account_id: int) -> int:
+        return self._account_delta.get(account_id, 0)
+
+    def pending_key_spend(self, key_id: int) -> int:
+        return self._key_delta.get(key_id, 0)
+
+    @property
+    def backlog(self) -> int:
+        return len(self._entries) + len(self._logs)
+
+    def _maybe_wake(self) -> None:
+        if len(self._entries) + len(self._logs) >= self._batch_size:
+            self._wake.set()
+
+    async def flush(self) -> None:
+        """Commit everything buffered so far; on failure keep it for the next attempt and re-raise."""
+        async with self.lock:
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        if not self._entries and not self._logs:
+            return
+        entries, logs = self._entries, self._logs
+        acc_delta, key_delta = dict(self._account_delta), dict(self._key_delta)
+        self._entries, self._logs = [], []
+        self._account_delta.clear()
+        self._key_delta.clear()
+        try:
+            async with self._engine.begin() as conn:
+                await _commit(conn, entries, logs, acc_delta, key_delta)
+        except BaseException:
+            self._restore(entries, logs, acc_delta, key_delta)
+            raise
+
+    def _restore(
+        self,
+        entries: list[LedgerRow],
+        logs: list[dict[str, Any]],
+        acc_delta: dict[int, int],
+        key_delta: dict[int, int],
+    ) -> None:
+        self._entries[:0] = entries
+        self._logs[:0] = logs
+        for account_id, delta in acc_delta.items():
+            self._account_delta[account_id] += delta
+        for key_id, delta in key_delta.items():
+            self._key_delta[key_id] += delta
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the batch is kept; the store may come back
+                log.exception("write-behind flush failed; will retry", backlog=self.backlog)
+                await asyncio.sleep(self._interval)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="omnirelay-write-behind")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+
+async def _commit(
+    conn: AsyncConnection,
+    entries: list[LedgerRow],
+    logs: list[dict[str, Any]],
+    acc_delta: dict[int, int],
+    key_delta: dict[int, int],
+) -> None:
+    if entries:
+        await conn.execute(
+            sa.insert(ledger_entries),
+            [
+                {
+                    "account_id": e.account_id,
+                    "key_id": e.key_id,
+                    "request_id": e.request_id,
+                    "kind": e.kind,
+                    "amount": e.amount,
+                    "created_at": e.created_at,
+                }
+                for e in entries
+            ],
+        )
+    await _apply_deltas(conn, acc_delta, key_delta)
+    if logs:
+        await conn.execute(sa.insert(request_logs), logs)
+
+
+async def _apply_deltas(conn: AsyncConnection, acc_delta: dict[int, int], key_delta: dict[int, int]) -> None:
+    acc_rows = [{"aid": k, "delta": v} for k, v in acc_delta.items() if v]
+    if acc_rows:
+        stmt = (
+            sa.update(accounts)
+            .where(accounts.c.id == sa.bindparam("aid"))
+            .values(balance=accounts.c.balance + sa.bindparam("delta"))
+        )
+        await conn.execute(stmt, acc_rows)
+    key_rows = [{"kid": k, "delta": v} for k, v in key_delta.items() if v]
+    if key_rows:
+        stmt = (
+            sa.update(api_keys)
+            .where(api_keys.c.id == sa.bindparam("kid"))
+            .values(spent=api_keys.c.spent + sa.bindparam("delta"))
+        )
+        await conn.execute(stmt, key_rows)

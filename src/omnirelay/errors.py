@@ -1,0 +1,154 @@
+"""The one error tree of omnirelay.
+
+Every failure a client can see is an :class:`OmniRelayError`. Each class carries its
+HTTP status and the OpenAI ``type``/``code`` as class attributes; the HTTP edge of
+each API family renders them in that family's own shape (``api/openai/errors.py``)::
+
+    OmniRelayError                      500 server_error
+    ├── InvalidRequest                  400 invalid_request_error
+    │   ├── PayloadTooLarge             413
+    │   └── ModelNotFound               404 model_not_found
+    ├── AuthenticationFailed            401 invalid_api_key
+    ├── PermissionDenied                403 permission_error
+    │   └── ModelNotPriced              403 model_not_priced
+    ├── InsufficientBalance             402 insufficient_quota
+    ├── RateLimited                     429 rate_limit_exceeded (+ Retry-After)
+    ├── NotFound                        404 not_found
+    └── UpstreamError                   502 upstream_error   (retryable on another channel)
+        ├── UpstreamUnavailable         503 no channel could answer
+        ├── UpstreamTimeout             504                  (retryable)
+        ├── UpstreamAuthFailed          502 the channel's secret was refused (channel auto-disabled)
+        └── UpstreamRejected            4xx the upstream refused the request itself (not retryable)
+
+Upstream transport failures are translated into this tree at one boundary,
+``providers/openai_compat/errors.py``, always with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationFailed",
+    "InsufficientBalance",
+    "InvalidRequest",
+    "ModelNotFound",
+    "ModelNotPriced",
+    "NotFound",
+    "OmniRelayError",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "RateLimited",
+    "UpstreamAuthFailed",
+    "UpstreamError",
+    "UpstreamRejected",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
+
+
+class OmniRelayError(Exception):
+    status_code: int = 500
+    type: str = "server_error"
+    code: str | None = None
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class InvalidRequest(OmniRelayError):
+    status_code = 400
+    type = "invalid_request_error"
+
+
+class PayloadTooLarge(InvalidRequest):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class ModelNotFound(InvalidRequest):
+    status_code = 404
+    code = "model_not_found"
+
+
+class AuthenticationFailed(OmniRelayError):
+    status_code = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
+class PermissionDenied(OmniRelayError):
+    status_code = 403
+    type = "permission_error"
+    code = "permission_denied"
+
+
+class ModelNotPriced(PermissionDenied):
+    code = "model_not_priced"
+
+
+class InsufficientBalance(OmniRelayError):
+    status_code = 402
+    type = "insufficient_quota"
+    code = "insufficient_balance"
+
+
+class RateLimited(OmniRelayError):
+    status_code = 429
+    type = "rate_limit_exceeded"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, int(self.retry_after + 0.999)))}
+
+
+class NotFound(OmniRelayError):
+    status_code = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
+class UpstreamError(OmniRelayError):
+    status_code = 502
+    type = "upstream_error"
+    code = "bad_gateway"
+    retryable: bool = True
+    """Another channel may succeed where this one failed."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    status_code = 503
+    code = "no_channel_available"
+
+
+class UpstreamTimeout(UpstreamError):
+    status_code = 504
+    code = "upstream_timeout"
+
+
+class UpstreamAuthFailed(UpstreamError):
+    """The upstream refused the channel's own credentials (401/403): the channel gets disabled."""
+
+    code = "upstream_auth_failed"
+
+
+class UpstreamRejected(UpstreamError):
+    """The upstream answered 4xx about the request itself; its status and message are relayed."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status_code: int, type: str, code: str | None, param: str | None):
+        super().__init__(message, param=param, code=code)
+        self.status_code = status_code
+        self.type = type

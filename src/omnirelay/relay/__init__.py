@@ -1,0 +1,1 @@
+"""The protocol-neutral call path: authorize, admit, reserve, route, call, settle, log."""

@@ -1,0 +1,81 @@
+"""One billed call from admission to settlement: the money and the log line follow its outcome."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from omnirelay.accounts.limits import Admission, KeyLimiter
+from omnirelay.billing.ledger import Ledger, Reservation
+from omnirelay.billing.prices import Price
+from omnirelay.db.engine import now_ms
+from omnirelay.db.writebehind import WriteBehind
+from omnirelay.errors import OmniRelayError
+from omnirelay.providers.base import Usage
+from omnirelay.relay.auth import Caller
+
+__all__ = ["Job", "JobServices"]
+
+
+@dataclass(frozen=True, slots=True)
+class JobServices:
+    ledger: Ledger
+    limiter: KeyLimiter
+    writer: WriteBehind
+
+
+@dataclass(slots=True)
+class Job:
+    services: JobServices
+    request_id: str
+    endpoint: str
+    caller: Caller
+    model: str
+    price: Price
+    multiplier: Any
+    reservation: Reservation
+    admission: Admission
+    stream: bool = False
+    channel_id: int | None = None
+    started: float = field(default_factory=time.perf_counter)
+    done: bool = False
+
+    def succeed(self, usage: Usage, status: int = 200, error: str | None = None) -> int:
+        """Settle at the real cost of ``usage``; returns the cost. Only the first outcome counts."""
+        if self.done:
+            return 0
+        cost = self.price.cost(usage.prompt_tokens, usage.completion_tokens, self.multiplier)
+        self.services.ledger.settle(self.reservation, cost)
+        self._close(usage, cost, status, error)
+        return cost
+
+    def fail(self, error: OmniRelayError) -> None:
+        """Refund the whole hold and log the failure. Only the first outcome counts."""
+        if self.done:
+            return
+        self.services.ledger.refund(self.reservation)
+        self._close(Usage(0, 0), 0, error.status_code, error.message)
+
+    def _close(self, usage: Usage, cost: int, status: int, error: str | None) -> None:
+        self.done = True
+        services = self.services
+        services.limiter.release(self.admission, usage.prompt_tokens + usage.completion_tokens)
+        services.writer.add_log(
+            {
+                "request_id": self.request_id,
+                "created_at": now_ms(),
+                "account_id": self.caller.key.account_id,
+                "key_id": self.caller.key.id,
+                "endpoint": self.endpoint,
+                "model": self.model,
+                "channel_id": self.channel_id,
+                "stream": self.stream,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cost": cost,
+                "latency_ms": int((time.perf_counter() - self.started) * 1000),
+                "status": status,
+                "error": error,
+            }
+        )

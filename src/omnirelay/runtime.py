@@ -1,0 +1,120 @@
+"""The runtime: every long-lived resource of a gateway process, built from settings and wired once."""
+
+from __future__ import annotations
+
+import aiohttp
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omnirelay.accounts.limits import KeyLimiter
+from omnirelay.billing.ledger import Ledger
+from omnirelay.billing.recovery import release_stale_reservations
+from omnirelay.bootstrap import apply_declared, ensure_admin_key
+from omnirelay.catalog import Catalog
+from omnirelay.channels.breaker import Breakers
+from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
+from omnirelay.channels.health import ChannelHealth
+from omnirelay.db.engine import create_engine
+from omnirelay.db.migrate import upgrade
+from omnirelay.db.writebehind import WriteBehind
+from omnirelay.invalidation import RedisInvalidation
+from omnirelay.providers.registry import build_chat_providers
+from omnirelay.relay.chat import ChatRelay
+from omnirelay.relay.job import JobServices
+from omnirelay.relay.tokens import TokenCounter
+from omnirelay.settings import Settings
+
+__all__ = ["Runtime"]
+
+log = structlog.get_logger(__name__)
+
+
+class Runtime:
+    """Build with :meth:`open` (migrates, bootstraps, loads caches, starts background tasks)."""
+
+    settings: Settings
+    engine: AsyncEngine
+    box: SecretBox
+    writer: WriteBehind
+    ledger: Ledger
+    catalog: Catalog
+    http: aiohttp.ClientSession
+    health: ChannelHealth
+    chat: ChatRelay
+    new_admin_key: str | None
+    invalidation: RedisInvalidation | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        self = cls()
+        self.settings = settings
+        self.engine = create_engine(settings.effective_database_url)
+        await upgrade(self.engine)
+        self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
+        await apply_declared(self.engine, settings, self.box)
+        self.new_admin_key = await ensure_admin_key(self.engine, settings)
+        released = await release_stale_reservations(self.engine, settings.relay.reservation_timeout_s)
+        if released:
+            log.warning("released reservations left open by a stopped process", count=released)
+        self._wire(settings)
+        await self.catalog.reload()
+        await self._start(settings)
+        return self
+
+    def _wire(self, settings: Settings) -> None:
+        self.writer = WriteBehind(
+            self.engine,
+            flush_interval_s=settings.writer.flush_interval_s,
+            batch_size=settings.writer.batch_size,
+        )
+        self.ledger = Ledger(self.writer)
+        self.catalog = Catalog(self.engine, self.box, self.ledger, self.writer)
+        self.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
+            auto_decompress=True,
+            skip_auto_headers=("User-Agent",),
+        )
+        providers = build_chat_providers(self.http, settings.relay)
+        self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
+        self.chat = ChatRelay(
+            catalog=self.catalog,
+            services=JobServices(ledger=self.ledger, limiter=KeyLimiter(), writer=self.writer),
+            breakers=Breakers(settings.relay.breaker_failures, settings.relay.breaker_cooldown_s),
+            providers=providers,
+            health=self.health,
+            tokens=TokenCounter(),
+            settings=settings.relay,
+        )
+
+    async def _start(self, settings: Settings) -> None:
+        self.writer.start()
+        self.catalog.start(settings.cache_refresh_s)
+        self.health.start(settings.relay.probe_interval_s)
+        if settings.redis_url:
+            self.invalidation = RedisInvalidation(settings.redis_url, self.catalog.reload)
+            await self.invalidation.start()
+
+    async def changed(self) -> None:
+        """The configuration changed here: reload now and tell the other processes."""
+        await self.catalog.reload()
+        if self.invalidation is not None:
+            await self.invalidation.publish()
+
+    async def ready(self) -> bool:
+        """Can the store answer? (``/readyz``)"""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except (OSError, sa.exc.SQLAlchemyError):  # "not ready" is an answer, not an error
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self.invalidation is not None:
+            await self.invalidation.stop()
+        await self.health.stop()
+        await self.catalog.stop()
+        await self.writer.stop()
+        await self.http.close()
+        await self.engine.dispose()
