@@ -63,3 +63,16 @@ def test_upstream_errors_are_classified() -> None:
     for status in (429, 500, 503):
         error = error_for_status(status, b"not json", "u")
         assert type(error) is UpstreamError and error.retryable
+
+
+def test_sse_decoder_handles_any_chunking() -> None:
+    from omnirelay.providers.sse import SSEDecoder
+
+    stream = b'data: {"a":1}\n\n: keep-alive\n\ndata: {"b":2}\r\n\r\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n'
+    whole = SSEDecoder().feed(stream)
+    assert whole == [b'{"a":1}', b'{"b":2}', b"line1\nline2", b"[DONE]"]
+    decoder = SSEDecoder()
+    pieces = [p for i in range(len(stream)) for p in decoder.feed(stream[i : i + 1])]
+    assert pieces == whole
+    tail = SSEDecoder()
+    assert tail.feed(b"data: x") == [] and tail.close() == [b"x"]

@@ -54,6 +54,8 @@ class Runtime:
         self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
         await apply_declared(self.engine, settings, self.box)
         self.new_admin_key = await ensure_admin_key(self.engine, settings)
+        if settings.relay.max_request_s >= settings.relay.reservation_timeout_s:
+            log.warning("relay.max_request_s should stay below relay.reservation_timeout_s")
         released = await release_stale_reservations(self.engine, settings.relay.reservation_timeout_s)
         if released:
             log.warning("released reservations left open by a stopped process", count=released)

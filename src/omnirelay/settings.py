@@ -54,8 +54,11 @@ class RelaySettings(_Frozen):
     probe_interval_s: float = 60.0
     default_output_tokens: int = 4096
     """Output tokens reserved when a chat request sets no max_tokens."""
+    max_request_s: float = 600.0
+    """Hard limit on one upstream call, streams included (then it fails and is refunded)."""
     reservation_timeout_s: float = 900.0
-    """Reservations older than this with no settlement are released at start-up."""
+    """Reservations older than this with no settlement are released at start-up.
+    Keep it above ``max_request_s``, so a call still running elsewhere is never released."""
 
 
 class WriterSettings(_Frozen):

@@ -20,7 +20,12 @@ _Factory = Callable[[aiohttp.ClientSession, RelaySettings], ChatProvider]
 
 
 def _openai(session: aiohttp.ClientSession, relay: RelaySettings) -> ChatProvider:
-    return OpenAICompatProvider(session, connect_timeout_s=relay.connect_timeout_s, read_timeout_s=relay.read_timeout_s)
+    return OpenAICompatProvider(
+        session,
+        connect_timeout_s=relay.connect_timeout_s,
+        read_timeout_s=relay.read_timeout_s,
+        max_request_s=relay.max_request_s,
+    )
 
 
 _CHAT_FACTORIES: dict[str, _Factory] = {"openai": _openai}

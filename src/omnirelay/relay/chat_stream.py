@@ -37,18 +37,20 @@ class ChatStreamSession:
         self._opened = opened
         self._wants_usage = wants_usage_chunk(body)
         self._usage: Usage | None = None
-        self._delivered: list[str] = []
+        self._delivered: list[bytes] = []
         self._completed = False
         self._upstream_error: UpstreamError | None = None
 
     async def frames(self) -> AsyncIterator[bytes]:
+        delivered = self._delivered
         try:
-            if self._opened.first is not None:
-                async for frame in self._relay_one(self._opened.first):
-                    yield frame
+            if self._opened.first is not None and self._keep(self._opened.first):
+                yield b"data: " + self._opened.first + b"\n\n"
+                delivered.append(self._opened.first)
             async for payload in self._opened.events:
-                async for frame in self._relay_one(payload):
-                    yield frame
+                if self._keep(payload):
+                    yield b"data: " + payload + b"\n\n"
+                    delivered.append(payload)  # reached only once the client took the frame
         except UpstreamError as exc:
             self._upstream_error = exc
             yield _error_frame(exc)
@@ -56,19 +58,32 @@ class ChatStreamSession:
         yield _DONE
         self._completed = True
 
-    async def _relay_one(self, payload: bytes) -> AsyncIterator[bytes]:
+    def _keep(self, payload: bytes) -> bool:
+        """Note usage when the chunk carries it; drop the usage-only chunk the client did not ask for.
+
+        Only chunks that mention a usage object are parsed: the rest pass through as bytes.
+        """
+        if b'"usage":{' not in payload and b'"usage": {' not in payload:
+            return True
         try:
             chunk = orjson.loads(payload)
         except orjson.JSONDecodeError:
-            chunk = None
-        if isinstance(chunk, dict):
-            if chunk.get("usage") is not None:
-                self._usage = Usage.from_wire(chunk["usage"]) or self._usage
-            if not self._wants_usage and is_usage_only_chunk(chunk):
-                return
-        yield b"data: " + payload + b"\n\n"
-        if isinstance(chunk, dict):  # reached only once the frame was handed to the client
-            self._delivered.append(chunk_text(chunk))
+            return True
+        if not isinstance(chunk, dict):
+            return True
+        self._usage = Usage.from_wire(chunk.get("usage")) or self._usage
+        return self._wants_usage or not is_usage_only_chunk(chunk)
+
+    def _delivered_text(self) -> str:
+        texts: list[str] = []
+        for payload in self._delivered:
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(chunk, dict):
+                texts.append(chunk_text(chunk))
+        return "".join(texts)
 
     async def finish(self) -> None:
         """Close the upstream and settle: call exactly once, from a ``finally``."""
@@ -77,9 +92,11 @@ class ChatStreamSession:
         if self._upstream_error is not None:
             job.fail(self._upstream_error)
             return
-        delivered = "".join(self._delivered)
         if self._completed:
-            job.succeed(self._relay.usage_or_count(self._usage, self._body, delivered))
+            usage = self._usage
+            if usage is None:
+                usage = self._relay.usage_or_count(None, self._body, self._delivered_text())
+            job.succeed(usage)
             return
-        counted = self._relay.usage_or_count(None, self._body, delivered)
+        counted = self._relay.usage_or_count(None, self._body, self._delivered_text())
         job.succeed(counted, status=499, error="client disconnected mid-stream")

@@ -15,6 +15,7 @@ import orjson
 from omnirelay.providers.base import ChatCall, ChatResult, Usage
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
 from omnirelay.providers.openai_compat.transform import completion_text
+from omnirelay.providers.sse import SSEDecoder
 
 __all__ = ["OpenAICompatProvider", "SSEStream"]
 
@@ -36,20 +37,16 @@ class SSEStream:
         self._hint = hint
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        data: list[bytes] = []
+        decoder = SSEDecoder()
         with map_transport_errors(self._hint):
-            async for raw in self._response.content:
-                line = raw.rstrip(b"\r\n")
-                if line.startswith(b"data:"):
-                    data.append(line[5:].lstrip(b" "))
-                elif not line and data:
-                    payload = b"\n".join(data)
-                    data = []
+            async for chunk in self._response.content.iter_any():
+                for payload in decoder.feed(chunk):
                     if payload == b"[DONE]":
                         return
                     yield payload
-        if data and data != [b"[DONE]"]:
-            yield b"\n".join(data)
+        for payload in decoder.close():
+            if payload != b"[DONE]":
+                yield payload
 
     async def aclose(self) -> None:
         self._response.close()
@@ -58,13 +55,24 @@ class SSEStream:
 class OpenAICompatProvider:
     """ChatProvider for any OpenAI-compatible ``/chat/completions`` endpoint."""
 
-    def __init__(self, session: aiohttp.ClientSession, *, connect_timeout_s: float, read_timeout_s: float):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        max_request_s: float,
+    ):
         self._session = session
         self._connect = connect_timeout_s
         self._read = read_timeout_s
+        self._total = max_request_s
 
     def _timeout(self, call_timeout: float | None) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=None, sock_connect=self._connect, sock_read=call_timeout or self._read)
+        """``sock_read`` bounds the wait for each chunk; ``total`` bounds the whole call, body included."""
+        return aiohttp.ClientTimeout(
+            total=self._total, sock_connect=self._connect, sock_read=call_timeout or self._read
+        )
 
     async def _post(self, call: ChatCall) -> aiohttp.ClientResponse:
         url = f"{call.base_url}/chat/completions"
