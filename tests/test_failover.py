@@ -126,3 +126,20 @@ def test_upstream_401_auto_disables_the_channel_and_the_probe_revives_it(make_up
     while ask(gateway) != "from A" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert ask(gateway) == "from A"
+
+
+def test_retry_count_bounds_the_channels_tried(make_upstream, make_gateway) -> None:  # type: ignore[no-untyped-def]
+    upstreams = [make_upstream(status=500) for _ in range(3)]
+    gateway = make_gateway(
+        **funded(),
+        channels=[channel(f"c{i}", u, priority=10 - i) for i, u in enumerate(upstreams)],
+        prices=[per_token()],
+        relay={"retries": 1},
+    )
+    try:
+        ask(gateway)
+    except openai.APIStatusError as exc:
+        assert exc.status_code == 502
+    else:
+        raise AssertionError("expected an error")
+    assert [len(u.chat_requests()) for u in upstreams] == [1, 1, 0]

@@ -7,6 +7,7 @@ before its first chunk is retried on the next channel.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -155,9 +156,11 @@ class ChatRelay:
     async def _with_failover(self, job: Job, body: dict[str, Any], stream: bool, attempt: _Attempt[T]) -> T:
         channels = self._catalog.snapshot.by_model.get(job.model, [])
         last: UpstreamError | None = None
-        for tries, channel in enumerate(candidates(channels, job.caller.group, self._breakers, self._rng)):
-            if tries > self._settings.retries:
-                break
+        # islice stops before asking for one channel too many: asking may start a half-open trial
+        tried = itertools.islice(
+            candidates(channels, job.caller.group, self._breakers, self._rng), self._settings.retries + 1
+        )
+        for channel in tried:
             provider = self._providers.get(channel.type)
             if provider is None:
                 continue
