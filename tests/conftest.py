@@ -24,6 +24,7 @@ from omnirelay.settings import Settings
 from omnirelay.testing import FakeOpenAI, FakeOpenAIKnobs, serve_in_thread
 
 POSTGRES_URL = os.environ.get("OMNIRELAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("OMNIRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ADMIN_KEY = "sk-admin-test-0000000000000000000000000000000000000000"
 USER_KEY = "sk-user-test-00000000000000000000000000000000000000000"
 
@@ -72,6 +73,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_ok: bo
         pytest.skip("PostgreSQL not reachable")
     asyncio.run(_reset_postgres(POSTGRES_URL))
     return POSTGRES_URL
+
+
+@pytest.fixture
+def redis_settings() -> dict[str, Any]:
+    """Settings that put live balances and invalidation in Redis, under a prefix of this test's own."""
+    import secrets
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError:
+        if os.environ.get("OMNIRELAY_TEST_REQUIRE_POSTGRES"):
+            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable")
+    return {"redis_url": REDIS_URL, "redis_prefix": f"omnirelay-test-{secrets.token_hex(6)}"}
 
 
 @dataclass

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from conftest import USER_KEY, Gateway, Upstream, channel, funded, per_token
-
-REDIS_URL = os.environ.get("OMNIRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_up() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL).ping())
-    except redis.RedisError:
-        return False
 
 
 def _wait_for_status(url: str, want: int, seconds: float) -> float:
@@ -35,14 +25,13 @@ def _wait_for_status(url: str, want: int, seconds: float) -> float:
 
 @pytest.mark.parametrize("mode", ["polling", "redis"])
 def test_a_key_disabled_on_one_gateway_is_refused_by_the_other(
-    mode: str, make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
+    mode: str, make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway], request: Any
 ) -> None:
-    if mode == "redis" and not _redis_up():
-        if os.environ.get("OMNIRELAY_TEST_REQUIRE_POSTGRES"):
-            pytest.fail("Redis is required in CI but not reachable")
-        pytest.skip("Redis not reachable")
     upstream = make_upstream()
-    extra = {"redis_url": REDIS_URL, "cache_refresh_s": 60.0} if mode == "redis" else {"cache_refresh_s": 0.2}
+    if mode == "redis":
+        extra = {**request.getfixturevalue("redis_settings"), "cache_refresh_s": 60.0}
+    else:
+        extra = {"cache_refresh_s": 0.2}
     config = {**funded(), "channels": [channel("up", upstream)], "prices": [per_token()], **extra}
     first = make_gateway(**config)
     second = make_gateway(**config)

@@ -87,7 +87,7 @@ class Catalog:
             snapshot = await self._load(conn, revision)
             balances = {r.id: r.balance for r in await conn.execute(sa.select(accounts.c.id, accounts.c.balance))}
             spent = {r.id: r.spent for r in await conn.execute(sa.select(api_keys.c.id, api_keys.c.spent))}
-            self._ledger.load(balances, spent)
+            await self._ledger.load(balances, spent)
         self.snapshot = snapshot
         for listener in self._listeners:
             listener()

@@ -14,6 +14,7 @@ each API family renders them in that family's own shape (``api/openai/errors.py`
     ├── InsufficientBalance             402 insufficient_quota
     ├── RateLimited                     429 rate_limit_exceeded (+ Retry-After)
     ├── NotFound                        404 not_found
+    ├── StoreUnavailable                503 the balance store cannot be reached
     └── UpstreamError                   502 upstream_error   (retryable on another channel)
         ├── UpstreamUnavailable         503 no channel could answer
         ├── UpstreamTimeout             504                  (retryable)
@@ -37,6 +38,7 @@ __all__ = [
     "PayloadTooLarge",
     "PermissionDenied",
     "RateLimited",
+    "StoreUnavailable",
     "UpstreamAuthFailed",
     "UpstreamError",
     "UpstreamRejected",
@@ -117,6 +119,12 @@ class NotFound(OmniRelayError):
     status_code = 404
     type = "invalid_request_error"
     code = "not_found"
+
+
+class StoreUnavailable(OmniRelayError):
+    status_code = 503
+    type = "server_error"
+    code = "billing_unavailable"
 
 
 class UpstreamError(OmniRelayError):

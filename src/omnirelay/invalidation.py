@@ -9,36 +9,40 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as aioredis
 import structlog
 
-__all__ = ["CHANNEL", "RedisInvalidation", "publish_change"]
+__all__ = ["RedisInvalidation", "channel_name", "publish_change"]
 
-CHANNEL = "omnirelay:config-changed"
 log = structlog.get_logger(__name__)
 
 
-async def publish_change(url: str) -> None:
+def channel_name(prefix: str) -> str:
+    return f"{prefix}:config-changed"
+
+
+async def publish_change(url: str, prefix: str) -> None:
     """Tell every gateway process subscribed to ``url`` to reload its catalog now."""
     client = aioredis.from_url(url)
     try:
-        await client.publish(CHANNEL, b"1")
+        await client.publish(channel_name(prefix), b"1")
     finally:
         await client.aclose()
 
 
 class RedisInvalidation:
-    def __init__(self, url: str, on_change: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, url: str, prefix: str, on_change: Callable[[], Awaitable[None]]) -> None:
         self._client = aioredis.from_url(url)
+        self._channel = channel_name(prefix)
         self._on_change = on_change
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
     async def publish(self) -> None:
-        await self._client.publish(CHANNEL, b"1")
+        await self._client.publish(self._channel, b"1")
 
     async def _listen(self) -> None:
         while True:
             try:
                 async with self._client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self._channel)
                     self._subscribed.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":

@@ -8,6 +8,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.accounts.limits import KeyLimiter
+from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
 from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.recovery import release_stale_reservations
 from omnirelay.bootstrap import apply_declared, ensure_admin_key
@@ -54,15 +55,20 @@ class Runtime:
         self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
         await apply_declared(self.engine, settings, self.box)
         self.new_admin_key = await ensure_admin_key(self.engine, settings)
-        if settings.relay.max_request_s >= settings.relay.reservation_timeout_s:
-            log.warning("relay.max_request_s should stay below relay.reservation_timeout_s")
-        released = await release_stale_reservations(self.engine, settings.relay.reservation_timeout_s)
-        if released:
-            log.warning("released reservations left open by a stopped process", count=released)
         self._wire(settings)
+        await self._release_stale(settings)
         await self.catalog.reload()
         await self._start(settings)
         return self
+
+    async def _release_stale(self, settings: Settings) -> None:
+        if settings.relay.max_request_s >= settings.relay.reservation_timeout_s:
+            log.warning("relay.max_request_s should stay below relay.reservation_timeout_s")
+        released = await release_stale_reservations(self.engine, settings.relay.reservation_timeout_s)
+        for entry in released:
+            await self.ledger.balances.post_external(entry.account_id, entry.key_id, entry.amount)
+        if released:
+            log.warning("released reservations left open by a stopped process", count=len(released))
 
     def _wire(self, settings: Settings) -> None:
         self.writer = WriteBehind(
@@ -70,7 +76,10 @@ class Runtime:
             flush_interval_s=settings.writer.flush_interval_s,
             batch_size=settings.writer.batch_size,
         )
-        self.ledger = Ledger(self.writer)
+        balances: Balances = (
+            RedisBalances(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryBalances()
+        )
+        self.ledger = Ledger(self.writer, balances)
         self.catalog = Catalog(self.engine, self.box, self.ledger, self.writer)
         self.http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
@@ -94,7 +103,7 @@ class Runtime:
         self.catalog.start(settings.cache_refresh_s)
         self.health.start(settings.relay.probe_interval_s)
         if settings.redis_url:
-            self.invalidation = RedisInvalidation(settings.redis_url, self.catalog.reload)
+            self.invalidation = RedisInvalidation(settings.redis_url, settings.redis_prefix, self.catalog.reload)
             await self.invalidation.start()
 
     async def changed(self) -> None:
@@ -119,4 +128,5 @@ class Runtime:
         await self.catalog.stop()
         await self.writer.stop()
         await self.http.close()
+        await self.ledger.balances.close()
         await self.engine.dispose()

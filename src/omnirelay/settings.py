@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy async URL; default ``sqlite+aiosqlite:///$OMNIRELAY_HOME/omnirelay.db``."""
     redis_url: str | None = None
+    """When set: live balances, key spend and cache invalidation are shared through Redis."""
+    redis_prefix: str = "omnirelay"
+    """Prefix of every Redis key and channel (several deployments can share one Redis)."""
     secret_key: str | None = None
     """Fernet key for upstream secrets at rest; default: generated into ``$OMNIRELAY_HOME/secret.key``."""
     admin_key: str | None = None

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.db.engine import now_ms
 from omnirelay.db.tables import accounts, api_keys, ledger_entries
 
-__all__ = ["release_stale_reservations"]
+__all__ = ["Released", "release_stale_reservations"]
+
+
+class Released(NamedTuple):
+    account_id: int
+    key_id: int | None
+    amount: int
+
 
 _CLOSING_KINDS = ("settle", "refund", "release")
 
 
-async def release_stale_reservations(engine: AsyncEngine, older_than_s: float) -> int:
+async def release_stale_reservations(engine: AsyncEngine, older_than_s: float) -> list[Released]:
     """Post a ``release`` for every reservation older than ``older_than_s`` with no closing entry.
 
-    Returns how many were released. Runs in one transaction, so the balance invariant holds.
+    Returns what was released. Runs in one transaction, so the balance invariant holds.
     """
     cutoff = now_ms() - int(older_than_s * 1000)
     closing = sa.select(sa.literal(1)).where(
@@ -30,7 +39,7 @@ async def release_stale_reservations(engine: AsyncEngine, older_than_s: float) -
     async with engine.begin() as conn:
         rows = (await conn.execute(stale)).all()
         if not rows:
-            return 0
+            return []
         now = now_ms()
         await conn.execute(
             sa.insert(ledger_entries),
@@ -54,4 +63,4 @@ async def release_stale_reservations(engine: AsyncEngine, older_than_s: float) -
                 await conn.execute(
                     sa.update(api_keys).where(api_keys.c.id == r.key_id).values(spent=api_keys.c.spent + r.amount)
                 )
-    return len(rows)
+    return [Released(r.account_id, r.key_id, -r.amount) for r in rows]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omnirelay.billing.balances import RedisBalances
 from omnirelay.bootstrap import apply_declared
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
 from omnirelay.db.engine import create_engine
@@ -25,6 +26,15 @@ class Store:
     engine: AsyncEngine
     box: SecretBox
 
+    async def reflect_credit(self, account_id: int, amount: int) -> None:
+        """Running gateways count balances in Redis when it is configured: credit them there too."""
+        if self.settings.redis_url:
+            balances = RedisBalances(self.settings.redis_url, self.settings.redis_prefix)
+            try:
+                await balances.post_external(account_id, None, amount)
+            finally:
+                await balances.close()
+
 
 @asynccontextmanager
 async def open_store(config: Path | None) -> AsyncIterator[Store]:
@@ -37,6 +47,6 @@ async def open_store(config: Path | None) -> AsyncIterator[Store]:
         await apply_declared(engine, settings, box)
         yield Store(settings, engine, box)
         if settings.redis_url:
-            await publish_change(settings.redis_url)
+            await publish_change(settings.redis_url, settings.redis_prefix)
     finally:
         await engine.dispose()

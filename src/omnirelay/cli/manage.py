@@ -83,7 +83,13 @@ def accounts_create(
 @accounts.command("topup")
 def accounts_topup(account_id: int, amount: int, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Credit (negative: debit) an account by AMOUNT micro-units."""
-    _show(_run(config, lambda s: account_admin.top_up(s.engine, account_id, amount)), as_json)
+
+    async def top_up(store: Store) -> dict[str, Any]:
+        account = await account_admin.top_up(store.engine, account_id, amount)
+        await store.reflect_credit(account_id, amount)
+        return account
+
+    _show(_run(config, top_up), as_json)
 
 
 @keys.command("list")

@@ -88,7 +88,7 @@ class ChatRelay:
         self._settings = settings
         self._rng = random.Random()
 
-    def begin(self, caller: Caller, body: dict[str, Any], body_size: int, request_id: str) -> Job:
+    async def begin(self, caller: Caller, body: dict[str, Any], body_size: int, request_id: str) -> Job:
         """Check scopes and price, admit under the key's limits and reserve the estimate."""
         model = validate_chat_body(body)
         if not caller.key.allows_model(model):
@@ -107,7 +107,7 @@ class ChatRelay:
         estimate = price.cost(body_size, _requested_output(body, self._settings.default_output_tokens), multiplier)
         admission = self._services.limiter.admit(caller.key)
         try:
-            reservation = self._services.ledger.reserve(caller.key, request_id, estimate)
+            reservation = await self._services.ledger.reserve(caller.key, request_id, estimate)
         except BaseException:
             self._services.limiter.release(admission, 0)
             raise
@@ -140,9 +140,9 @@ class ChatRelay:
         try:
             result = await self._with_failover(job, body, False, lambda p, c: p.complete(c))
         except UpstreamError as exc:
-            job.fail(exc)
+            await job.fail(exc)
             raise
-        job.succeed(self.usage_or_count(result.usage, body, result.completion_text))
+        await job.succeed(self.usage_or_count(result.usage, body, result.completion_text))
         return result
 
     async def open_stream(self, job: Job, body: dict[str, Any]) -> OpenedStream:
@@ -150,7 +150,7 @@ class ChatRelay:
         try:
             return await self._with_failover(job, body, True, _open_and_prime)
         except UpstreamError as exc:
-            job.fail(exc)
+            await job.fail(exc)
             raise
 
     async def _with_failover(self, job: Job, body: dict[str, Any], stream: bool, attempt: _Attempt[T]) -> T:

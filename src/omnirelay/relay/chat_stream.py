@@ -90,13 +90,13 @@ class ChatStreamSession:
         await self._opened.stream.aclose()
         job = self._job
         if self._upstream_error is not None:
-            job.fail(self._upstream_error)
+            await job.fail(self._upstream_error)
             return
         if self._completed:
             usage = self._usage
             if usage is None:
                 usage = self._relay.usage_or_count(None, self._body, self._delivered_text())
-            job.succeed(usage)
+            await job.succeed(usage)
             return
         counted = self._relay.usage_or_count(None, self._body, self._delivered_text())
-        job.succeed(counted, status=499, error="client disconnected mid-stream")
+        await job.succeed(counted, status=499, error="client disconnected mid-stream")

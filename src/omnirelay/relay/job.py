@@ -41,21 +41,21 @@ class Job:
     started: float = field(default_factory=time.perf_counter)
     done: bool = False
 
-    def succeed(self, usage: Usage, status: int = 200, error: str | None = None) -> int:
+    async def succeed(self, usage: Usage, status: int = 200, error: str | None = None) -> int:
         """Settle at the real cost of ``usage``; returns the cost. Only the first outcome counts."""
         if self.done:
             return 0
         cost = self.price.cost(usage.prompt_tokens, usage.completion_tokens, self.multiplier)
-        self.services.ledger.settle(self.reservation, cost)
         self._close(usage, cost, status, error)
+        await self.services.ledger.settle(self.reservation, cost)
         return cost
 
-    def fail(self, error: OmniRelayError) -> None:
+    async def fail(self, error: OmniRelayError) -> None:
         """Refund the whole hold and log the failure. Only the first outcome counts."""
         if self.done:
             return
-        self.services.ledger.refund(self.reservation)
         self._close(Usage(0, 0), 0, error.status_code, error.message)
+        await self.services.ledger.refund(self.reservation)
 
     def _close(self, usage: Usage, cost: int, status: int, error: str | None) -> None:
         self.done = True

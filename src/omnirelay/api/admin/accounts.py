@@ -43,7 +43,7 @@ async def retrieve(request: Request) -> Response:
     runtime = admin_runtime(request)
     await runtime.writer.flush()  # balances as of now, not as of the last batch
     account = await service.get_account(runtime.engine, int_param(request, "account_id"))
-    account["available"] = runtime.ledger.balance(account["id"])
+    account["available"] = await runtime.ledger.balances.balance(account["id"])
     return json_response(account)
 
 
@@ -51,8 +51,8 @@ async def top_up(request: Request) -> Response:
     runtime = admin_runtime(request)
     body = await parse_body(request, TopUp)
     await runtime.writer.flush()
-    account = await service.top_up(
-        runtime.engine, int_param(request, "account_id"), body.amount, reference=body.reference
-    )
+    account_id = int_param(request, "account_id")
+    account = await service.top_up(runtime.engine, account_id, body.amount, reference=body.reference)
+    await runtime.ledger.balances.post_external(account_id, None, body.amount)
     await runtime.changed()
     return json_response(account)

@@ -29,7 +29,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
     )
     body, size = await read_json(request, runtime.settings.server.max_body_bytes)
     request_id = new_request_id()
-    job = runtime.chat.begin(caller, body, size, request_id)
+    job = await runtime.chat.begin(caller, body, size, request_id)
     if not job.stream:
         result = await runtime.chat.complete(job, body)
         return Response(result.raw, media_type="application/json", headers={"x-request-id": request_id})
