@@ -46,6 +46,7 @@ def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Ite
         yield f"http://{host}:{bound_port}"
     finally:
         server.should_exit = True
-        server.force_exit = True  # don't wait for requests a test left hanging
+        thread.join(3)
+        server.force_exit = True  # stop waiting for requests a test left hanging
         thread.join(30)
         sock.close()
