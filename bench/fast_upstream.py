@@ -1,0 +1,282 @@
+"""A fast fake OpenAI-compatible upstream for the benchmark (raw asyncio, uvloop when importable).
+
+It speaks just enough HTTP/1.1 (keep-alive, pipelining, ``Content-Length`` request bodies)
+to answer, from precomputed bytes:
+
+* ``POST /v1/chat/completions``: a plain completion, or with ``"stream": true`` 20 chunks,
+  a usage chunk when ``stream_options.include_usage`` is true, then ``data: [DONE]``,
+  sent with ``Transfer-Encoding: chunked``, one HTTP chunk per event;
+* ``GET /v1/models``;
+* ``GET /healthz`` and ``GET /health``.
+
+The model name of the request is echoed back. No authentication: any key is accepted.
+The point is to cost only a few microseconds of CPU per request, so that on a small
+machine the numbers measure the gateway, not the fake.
+
+    python bench/fast_upstream.py --host 127.0.0.1 --port 18901
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from typing import Any, cast
+
+import orjson
+
+CREATED = 1_700_000_000
+WORDS = "Hello there , this is a fake answer from the benchmark upstream , fast and always the same .".split()
+STREAM_CHUNKS = 20
+PROMPT_TOKENS = 14
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_CACHED_MODELS = 64
+
+_SERVER = b"Server: fast-upstream\r\n"
+
+
+def _response(status: str, body: bytes, content_type: bytes = b"application/json") -> bytes:
+    return (
+        b"HTTP/1.1 "
+        + status.encode()
+        + b"\r\n"
+        + _SERVER
+        + b"Content-Type: "
+        + content_type
+        + b"\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+def _error(status: str, message: str) -> bytes:
+    body = orjson.dumps({"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}})
+    return _response(status, body)
+
+
+def _completion(model: str) -> bytes:
+    content = " ".join(WORDS[: STREAM_CHUNKS - 1])
+    body = {
+        "id": "chatcmpl-fake0000000000000000000000",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": model,
+        "system_fingerprint": "fp_fake",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": PROMPT_TOKENS,
+            "completion_tokens": STREAM_CHUNKS - 1,
+            "total_tokens": PROMPT_TOKENS + STREAM_CHUNKS - 1,
+        },
+    }
+    return _response("200 OK", orjson.dumps(body))
+
+
+def _http_chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def _event(payload: dict[str, Any] | None) -> bytes:
+    data = b"[DONE]" if payload is None else orjson.dumps(payload)
+    return _http_chunk(b"data: " + data + b"\n\n")
+
+
+def _stream(model: str, include_usage: bool) -> bytes:
+    base: dict[str, Any] = {
+        "id": "chatcmpl-fake0000000000000000000000",
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": model,
+        "system_fingerprint": "fp_fake",
+    }
+    events: list[bytes] = []
+    for i in range(STREAM_CHUNKS):
+        if i == STREAM_CHUNKS - 1:
+            choice: dict[str, Any] = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}
+        else:
+            delta: dict[str, Any] = {"content": ("" if i == 0 else " ") + WORDS[i % len(WORDS)]}
+            if i == 0:
+                delta["role"] = "assistant"
+            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+        chunk = dict(base, choices=[choice])
+        if include_usage:
+            chunk["usage"] = None
+        events.append(_event(chunk))
+    if include_usage:
+        usage = {
+            "prompt_tokens": PROMPT_TOKENS,
+            "completion_tokens": STREAM_CHUNKS - 1,
+            "total_tokens": PROMPT_TOKENS + STREAM_CHUNKS - 1,
+        }
+        events.append(_event(dict(base, choices=[], usage=usage)))
+    events.append(_event(None))
+    head = (
+        b"HTTP/1.1 200 OK\r\n"
+        + _SERVER
+        + b"Content-Type: text/event-stream; charset=utf-8\r\n"
+        + b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    return head + b"".join(events) + b"0\r\n\r\n"
+
+
+def _models() -> bytes:
+    data = [{"id": m, "object": "model", "created": CREATED, "owned_by": "fake"} for m in ("gpt-test", "gpt-test-mini")]
+    return _response("200 OK", orjson.dumps({"object": "list", "data": data}))
+
+
+MODELS = _models()
+HEALTH = _response("200 OK", b'{"status":"ok"}')
+NOT_FOUND = _error("404 Not Found", "Unknown request URL.")
+BAD_JSON = _error("400 Bad Request", "The request body is not valid JSON.")
+NO_LENGTH = _error("411 Length Required", "Send a Content-Length.")
+TOO_LARGE = _error("413 Payload Too Large", "The request is too large.")
+
+# (model, stream, include_usage) -> the full response bytes
+_CHAT_CACHE: dict[tuple[str, bool, bool], bytes] = {}
+
+
+def chat_answer(body: bytes) -> bytes:
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return BAD_JSON
+    if not isinstance(request, dict):
+        return BAD_JSON
+    model = request.get("model")
+    if not isinstance(model, str) or not model:
+        model = "gpt-test"
+    stream = request.get("stream") is True
+    options = request.get("stream_options")
+    include_usage = stream and isinstance(options, dict) and options.get("include_usage") is True
+    key = (model, stream, include_usage)
+    answer = _CHAT_CACHE.get(key)
+    if answer is None:
+        answer = _stream(model, include_usage) if stream else _completion(model)
+        if len(_CHAT_CACHE) < MAX_CACHED_MODELS:
+            _CHAT_CACHE[key] = answer
+    return answer
+
+
+def route(method: bytes, path: bytes, body: bytes) -> bytes:
+    path = path.split(b"?", 1)[0]
+    if method == b"POST" and path == b"/v1/chat/completions":
+        return chat_answer(body)
+    if method == b"GET":
+        if path == b"/v1/models":
+            return MODELS
+        if path in (b"/healthz", b"/health"):
+            return HEALTH
+    return NOT_FOUND
+
+
+def parse_head(head: bytes) -> tuple[bytes, bytes, int, bool] | bytes:
+    """``(method, path, body length, keep-alive)`` of one request head, or an error answer."""
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ")
+    if len(parts) != 3:
+        return _error("400 Bad Request", "Malformed request line.")
+    method, path, version = parts
+    http11 = version == b"HTTP/1.1"
+    length = 0
+    keep_alive = http11
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            value = value.strip()
+            if not value.isdigit():
+                return _error("400 Bad Request", "Malformed Content-Length.")
+            length = int(value)
+        elif name == b"connection":
+            token = value.strip().lower()
+            keep_alive = token != b"close" if http11 else token == b"keep-alive"
+        elif name == b"transfer-encoding":
+            return NO_LENGTH
+    if length > MAX_BODY_BYTES:
+        return TOO_LARGE
+    return method, path, length, keep_alive
+
+
+class HTTPProtocol(asyncio.Protocol):
+    """One connection: parse every complete request in the buffer, answer in order."""
+
+    __slots__ = ("_buffer", "_transport")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer + data if self._buffer else data
+        out: list[bytes] = []
+        close = False
+        while buffer and not close:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > MAX_HEADER_BYTES:
+                    out.append(TOO_LARGE)
+                    close = True
+                break
+            parsed = parse_head(buffer[:end])
+            if isinstance(parsed, bytes):  # an error answer
+                out.append(parsed)
+                close = True
+                break
+            method, path, length, keep_alive = parsed
+            start = end + 4
+            if len(buffer) < start + length:
+                break  # wait for the rest of the body
+            out.append(route(method, path, buffer[start : start + length]))
+            buffer = buffer[start + length :]
+            close = not keep_alive
+        self._buffer = b"" if close else buffer
+        transport = self._transport
+        if transport is None:
+            return
+        if out:
+            transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if close:
+            transport.close()
+
+
+async def serve(host: str, port: int) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(HTTPProtocol, host, port, backlog=4096, reuse_address=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with server:
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=18901)
+    args = parser.parse_args()
+    runner: Any = asyncio.run
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        runner = uvloop.run
+    runner(serve(args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()
