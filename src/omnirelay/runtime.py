@@ -22,6 +22,7 @@ from omnirelay.db.writebehind import WriteBehind
 from omnirelay.invalidation import RedisInvalidation
 from omnirelay.providers.registry import build_chat_providers
 from omnirelay.relay.chat import ChatRelay
+from omnirelay.relay.ids import RequestIds
 from omnirelay.relay.job import JobServices
 from omnirelay.relay.tokens import TokenCounter
 from omnirelay.settings import Settings
@@ -43,6 +44,7 @@ class Runtime:
     http: aiohttp.ClientSession
     health: ChannelHealth
     chat: ChatRelay
+    request_ids: RequestIds
     new_admin_key: str | None
     invalidation: RedisInvalidation | None = None
 
@@ -71,6 +73,7 @@ class Runtime:
             log.warning("released reservations left open by a stopped process", count=len(released))
 
     def _wire(self, settings: Settings) -> None:
+        self.request_ids = RequestIds()
         self.writer = WriteBehind(
             self.engine,
             flush_interval_s=settings.writer.flush_interval_s,

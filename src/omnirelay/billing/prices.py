@@ -47,6 +47,8 @@ class Price:
         if self.mode == "free":
             return 0
         if self.mode == "per_call":
-            return _ceil(self.per_call * multiplier)
-        raw = Fraction(prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million, _MILLION)
-        return _ceil(raw * multiplier)
+            return self.per_call if multiplier == 1 else _ceil(self.per_call * multiplier)
+        micro_millionths = prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million
+        if multiplier == 1:
+            return -(-micro_millionths // _MILLION)
+        return _ceil(Fraction(micro_millionths, _MILLION) * multiplier)

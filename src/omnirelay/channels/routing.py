@@ -17,6 +17,9 @@ __all__ = ["candidates"]
 
 
 def _weighted_order(tier: list[Channel], rng: random.Random) -> Iterator[Channel]:
+    if len(tier) == 1:
+        yield tier[0]
+        return
     pool = list(tier)
     while pool:
         weights = [c.weight for c in pool]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,19 @@ app.add_typer(fake, name="fake-upstream")
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML or YAML settings file.")]
 
 
+def _tune_gc() -> None:
+    """Move everything alive after start-up out of the collector's sight and collect less often.
+
+    A request leaves little cyclic garbage, but the default thresholds made full collections
+    of the start-up heap (~280k objects) take a fifth of the CPU under load (bench/README.md).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _announce(runtime: Runtime) -> None:
+    _tune_gc()
     console = Console(stderr=True)
     settings = runtime.settings
     console.print(f"[bold]omnirelay[/] listening on http://{settings.server.host}:{settings.server.port}")

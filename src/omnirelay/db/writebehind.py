@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -133,6 +134,23 @@ class WriteBehind:
         await self.flush()
 
 
+def _sqlite_bulk_insert(table: sa.Table) -> sa.TextClause:
+    """One statement for a whole batch: SQLite's ``executemany`` re-takes the GIL for every row."""
+    columns = [c.name for c in table.columns if not c.primary_key]
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return sa.text(f'INSERT INTO "{table.name}" ({quoted}) SELECT {picks} FROM json_each(:rows)')  # noqa: S608
+
+
+async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name != "sqlite":
+        await conn.execute(sa.insert(table), rows)
+        return
+    columns = [c.name for c in table.columns if not c.primary_key]
+    packed = orjson.dumps([[row.get(c) for c in columns] for row in rows]).decode()
+    await conn.execute(_sqlite_bulk_insert(table), {"rows": packed})
+
+
 async def _commit(
     conn: AsyncConnection,
     entries: list[LedgerRow],
@@ -141,8 +159,9 @@ async def _commit(
     key_delta: dict[int, int],
 ) -> None:
     if entries:
-        await conn.execute(
-            sa.insert(ledger_entries),
+        await _insert(
+            conn,
+            ledger_entries,
             [
                 {
                     "account_id": e.account_id,
@@ -157,7 +176,7 @@ async def _commit(
         )
     await _apply_deltas(conn, acc_delta, key_delta)
     if logs:
-        await conn.execute(sa.insert(request_logs), logs)
+        await _insert(conn, request_logs, logs)
 
 
 async def _apply_deltas(conn: AsyncConnection, acc_delta: dict[int, int], key_delta: dict[int, int]) -> None:

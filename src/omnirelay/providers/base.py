@@ -48,9 +48,9 @@ class ChatResult:
 
 
 class ChatStream(Protocol):
-    """Server-sent event payloads of a streamed chat completion, ``[DONE]`` excluded."""
+    """Server-sent event payloads of a streamed chat completion, ``[DONE]`` excluded, in batches."""
 
-    def __aiter__(self) -> AsyncIterator[bytes]: ...
+    def __aiter__(self) -> AsyncIterator[list[bytes]]: ...
 
     async def aclose(self) -> None: ...
 

@@ -43,8 +43,8 @@ _Attempt = Callable[[ChatProvider, ChatCall], Awaitable[T]]
 @dataclass(slots=True)
 class OpenedStream:
     stream: ChatStream
-    events: AsyncIterator[bytes]
-    first: bytes | None
+    events: AsyncIterator[list[bytes]]
+    first: list[bytes] | None
 
 
 def _requested_output(body: Mapping[str, Any], default: int) -> int:

@@ -18,6 +18,10 @@ __all__ = ["ChatStreamSession"]
 _DONE = b"data: [DONE]\n\n"
 
 
+def _frames(payloads: list[bytes]) -> bytes:
+    return b"".join(b"data: " + p + b"\n\n" for p in payloads)
+
+
 def _error_frame(exc: UpstreamError) -> bytes:
     error = {"message": exc.message, "type": exc.type, "param": None, "code": exc.code}
     return b"data: " + orjson.dumps({"error": error}) + b"\n\n"
@@ -44,13 +48,16 @@ class ChatStreamSession:
     async def frames(self) -> AsyncIterator[bytes]:
         delivered = self._delivered
         try:
-            if self._opened.first is not None and self._keep(self._opened.first):
-                yield b"data: " + self._opened.first + b"\n\n"
-                delivered.append(self._opened.first)
-            async for payload in self._opened.events:
-                if self._keep(payload):
-                    yield b"data: " + payload + b"\n\n"
-                    delivered.append(payload)  # reached only once the client took the frame
+            if self._opened.first:
+                kept = [p for p in self._opened.first if self._keep(p)]
+                if kept:
+                    yield _frames(kept)
+                    delivered.extend(kept)
+            async for batch in self._opened.events:
+                kept = [p for p in batch if self._keep(p)]
+                if kept:
+                    yield _frames(kept)
+                    delivered.extend(kept)  # reached only once the client took the frames
         except UpstreamError as exc:
             self._upstream_error = exc
             yield _error_frame(exc)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,10 +14,6 @@ from omnirelay.runtime import Runtime
 __all__ = ["chat_completions"]
 
 
-def new_request_id() -> str:
-    return "req_" + secrets.token_hex(12)
-
-
 async def chat_completions(request: Request) -> Response | SSEResponse:
     runtime: Runtime = request.app.state.runtime
     caller = authenticate(
@@ -28,7 +22,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
         request.client.host if request.client else None,
     )
     body, size = await read_json(request, runtime.settings.server.max_body_bytes)
-    request_id = new_request_id()
+    request_id = runtime.request_ids.next()
     job = await runtime.chat.begin(caller, body, size, request_id)
     if not job.stream:
         result = await runtime.chat.complete(job, body)

@@ -1,7 +1,8 @@
 """The I/O shell: send chat completions to an OpenAI-compatible upstream with aiohttp.
 
-aiohttp was chosen over httpx by measurement (bench/README.md): behind the same Starlette
-handler it relayed ~25x more requests per second at 64 concurrent connections.
+aiohttp was chosen over httpx by measurement (``bench/http_clients.py``, figures in
+``bench/README.md``): behind the same bare relay it carried 8-16x more requests per second
+at 64 concurrent connections and 3.5-5x more at one.
 """
 
 from __future__ import annotations
@@ -30,23 +31,28 @@ def _headers(secret: str | None) -> dict[str, str]:
 
 
 class SSEStream:
-    """Data payloads of an upstream event stream; closes the upstream response when done."""
+    """Data payloads of an upstream event stream, in batches of what one network read completed.
+
+    Batches let the relay pass on everything that arrived together in one write.
+    """
 
     def __init__(self, response: aiohttp.ClientResponse, hint: str) -> None:
         self._response = response
         self._hint = hint
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncIterator[list[bytes]]:
         decoder = SSEDecoder()
         with map_transport_errors(self._hint):
             async for chunk in self._response.content.iter_any():
-                for payload in decoder.feed(chunk):
-                    if payload == b"[DONE]":
-                        return
-                    yield payload
-        for payload in decoder.close():
-            if payload != b"[DONE]":
-                yield payload
+                batch = decoder.feed(chunk)
+                if b"[DONE]" in batch:
+                    yield batch[: batch.index(b"[DONE]")]
+                    return
+                if batch:
+                    yield batch
+        tail = [p for p in decoder.close() if p != b"[DONE]"]
+        if tail:
+            yield tail
 
     async def aclose(self) -> None:
         self._response.close()
