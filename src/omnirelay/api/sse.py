@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from starlette.types import Receive, Scope, Send
 
@@ -29,7 +29,7 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 class SSEResponse:
     def __init__(
         self,
-        frames: AsyncIterator[bytes],
+        frames: AsyncGenerator[bytes, None],
         finish: Callable[[], Awaitable[None]],
         headers: list[tuple[bytes, bytes]],
     ) -> None:
@@ -45,15 +45,12 @@ class SSEResponse:
         finally:
             for task in (pump, watch):
                 task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
-            with contextlib.suppress(RuntimeError):
-                await self._frames.aclose()  # type: ignore[attr-defined]
-            await self._finish()
-        if pump.done() and not pump.cancelled() and pump.exception() is not None:
-            raise pump.exception()  # type: ignore[misc]
+            outcome, _ = await asyncio.gather(pump, watch, return_exceptions=True)
+            with contextlib.suppress(RuntimeError):  # a generator still running cannot be closed
+                await self._frames.aclose()
+            await self._finish()  # settles the bill whatever happened above
+        if isinstance(outcome, Exception):
+            raise outcome
 
     async def _pump(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self._headers})

@@ -22,6 +22,7 @@ from omnirelay.errors import (
     InvalidRequest,
     ModelNotFound,
     ModelNotPriced,
+    OmniRelayError,
     PermissionDenied,
     UpstreamAuthFailed,
     UpstreamError,
@@ -139,8 +140,8 @@ class ChatRelay:
         """A non-streamed completion; the job is settled or refunded before this returns."""
         try:
             result = await self._with_failover(job, body, False, lambda p, c: p.complete(c))
-        except UpstreamError as exc:
-            await job.fail(exc)
+        except BaseException as exc:
+            await job.fail(_as_failure(exc))
             raise
         await job.succeed(self.usage_or_count(result.usage, body, result.completion_text))
         return result
@@ -149,8 +150,8 @@ class ChatRelay:
         """Open a stream and read its first event (failing over until one channel delivers it)."""
         try:
             return await self._with_failover(job, body, True, _open_and_prime)
-        except UpstreamError as exc:
-            await job.fail(exc)
+        except BaseException as exc:
+            await job.fail(_as_failure(exc))
             raise
 
     async def _with_failover(self, job: Job, body: dict[str, Any], stream: bool, attempt: _Attempt[T]) -> T:
@@ -195,6 +196,13 @@ class ChatRelay:
         self._breakers.record_failure(channel.id)
         if isinstance(exc, UpstreamAuthFailed):
             self._health.auto_disable(channel, exc.message)
+
+
+def _as_failure(exc: BaseException) -> OmniRelayError:
+    """What to log for a call that ended without an answer (it is refunded either way)."""
+    if isinstance(exc, OmniRelayError):
+        return exc
+    return OmniRelayError(f"the call was interrupted: {type(exc).__name__}: {exc}")
 
 
 async def _open_and_prime(provider: ChatProvider, call: ChatCall) -> OpenedStream:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -45,7 +45,7 @@ class ChatStreamSession:
         self._completed = False
         self._upstream_error: UpstreamError | None = None
 
-    async def frames(self) -> AsyncIterator[bytes]:
+    async def frames(self) -> AsyncGenerator[bytes, None]:
         delivered = self._delivered
         try:
             if self._opened.first:
@@ -62,6 +62,9 @@ class ChatStreamSession:
             self._upstream_error = exc
             yield _error_frame(exc)
             return
+        except Exception as exc:  # a fault of ours must not cost the client: refund, then report it
+            self._upstream_error = UpstreamError(f"the stream failed inside the gateway: {exc}")
+            raise
         yield _DONE
         self._completed = True
 
