@@ -300,3 +300,18 @@ def test_bad_bodies_get_clear_400_and_413(
     )
     assert huge.status_code == 413
     assert upstream.chat_requests() == []
+
+
+def test_group_multiplier_scales_the_bill(
+    make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
+) -> None:
+    upstream = make_upstream()
+    gateway = make_gateway(
+        accounts=[{"name": "vip", "balance": 10**9, "group": "vip"}],
+        keys=[{"account": "vip", "name": "k", "key": USER_KEY}],
+        channels=[channel("main", upstream, groups=["default", "vip"])],
+        prices=[{"model": "gpt-test", "mode": "per_call", "per_call": 1001}],
+        group_multipliers={"vip": "0.5"},
+    )
+    client(gateway).chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "x"}])
+    assert gateway.logs()[0]["cost"] == 501  # 500.5 rounded up to a whole micro-unit
