@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -75,10 +74,6 @@ class Catalog:
         self._writer = writer
         self.snapshot = Snapshot()
         self._task: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[], None]] = []
-
-    def on_reload(self, listener: Callable[[], None]) -> None:
-        self._listeners.append(listener)
 
     async def reload(self) -> None:
         """Rebuild the snapshot and the ledger's balances from the store."""
@@ -89,8 +84,6 @@ class Catalog:
             spent = {r.id: r.spent for r in await conn.execute(sa.select(api_keys.c.id, api_keys.c.spent))}
             await self._ledger.load(balances, spent)
         self.snapshot = snapshot
-        for listener in self._listeners:
-            listener()
 
     async def _load(self, conn: AsyncConnection, revision: int) -> Snapshot:
         key_rows = (await conn.execute(sa.select(api_keys))).mappings().all()

@@ -12,7 +12,7 @@ from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import accounts, ledger_entries
 from omnirelay.errors import InvalidRequest, NotFound
 
-__all__ = ["account_by_name", "create_account", "get_account", "list_accounts", "ledger_sum", "top_up"]
+__all__ = ["create_account", "get_account", "list_accounts", "top_up"]
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -70,14 +70,6 @@ async def get_account(engine: AsyncEngine, account_id: int) -> dict[str, Any]:
     return _public(row)
 
 
-async def account_by_name(engine: AsyncEngine, name: str) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        row = (await conn.execute(sa.select(accounts).where(accounts.c.name == name))).one_or_none()
-    if row is None:
-        raise NotFound(f"No account named {name!r}.")
-    return _public(row)
-
-
 async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         rows = (await conn.execute(sa.select(accounts).order_by(accounts.c.id))).all()
@@ -96,14 +88,3 @@ async def top_up(engine: AsyncEngine, account_id: int, amount: int, *, reference
         await bump_revision(conn)
         row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
     return _public(row)
-
-
-async def ledger_sum(engine: AsyncEngine, account_id: int) -> int:
-    """Sum of all ledger entries of an account (equals its balance once the writer has flushed)."""
-    async with engine.connect() as conn:
-        total = await conn.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount), 0)).where(
-                ledger_entries.c.account_id == account_id
-            )
-        )
-    return int(total or 0)

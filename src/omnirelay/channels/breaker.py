@@ -33,10 +33,6 @@ class Breakers:
         state.trial_in_flight = True
         return True
 
-    def is_open(self, channel_id: int) -> bool:
-        state = self._states.get(channel_id)
-        return state is not None and state.failures >= self._threshold
-
     def record_success(self, channel_id: int) -> None:
         self._states.pop(channel_id, None)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 import aiohttp
 
@@ -11,9 +10,8 @@ from omnirelay.providers.base import ChatProvider
 from omnirelay.providers.openai_compat import OpenAICompatProvider
 from omnirelay.settings import RelaySettings
 
-__all__ = ["CHANNEL_TYPES", "ChannelType", "build_chat_providers"]
+__all__ = ["CHANNEL_TYPES", "build_chat_providers"]
 
-ChannelType = Literal["openai"]
 CHANNEL_TYPES: tuple[str, ...] = ("openai",)
 
 _Factory = Callable[[aiohttp.ClientSession, RelaySettings], ChatProvider]
