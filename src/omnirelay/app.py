@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from omnirelay.api import health
 from omnirelay.api.admin.routes import admin_routes
 from omnirelay.api.openai.chat import chat_completions
+from omnirelay.api.openai.embeddings import embeddings
 from omnirelay.api.openai.errors import openai_error_response
 from omnirelay.api.openai.models import list_models, retrieve_model
 from omnirelay.errors import OmniRelayError
@@ -31,6 +32,7 @@ def _routes() -> list[BaseRoute]:
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", retrieve_model, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
         *admin_routes(),
     ]
 

@@ -20,8 +20,10 @@ from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.invalidation import RedisInvalidation
-from omnirelay.providers.registry import build_chat_providers
+from omnirelay.providers.registry import build_providers
 from omnirelay.relay.chat import ChatRelay
+from omnirelay.relay.embeddings import EmbeddingsRelay
+from omnirelay.relay.gate import Gate
 from omnirelay.relay.ids import RequestIds
 from omnirelay.relay.job import JobServices
 from omnirelay.relay.tokens import TokenCounter
@@ -43,7 +45,9 @@ class Runtime:
     catalog: Catalog
     http: aiohttp.ClientSession
     health: ChannelHealth
+    gate: Gate
     chat: ChatRelay
+    embeddings: EmbeddingsRelay
     request_ids: RequestIds
     new_admin_key: str | None
     invalidation: RedisInvalidation | None = None
@@ -89,17 +93,19 @@ class Runtime:
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
         )
-        providers = build_chat_providers(self.http, settings.relay)
+        providers = build_providers(self.http, settings.relay)
         self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
-        self.chat = ChatRelay(
+        self.gate = Gate(
             catalog=self.catalog,
             services=JobServices(ledger=self.ledger, limiter=KeyLimiter(), writer=self.writer),
             breakers=Breakers(settings.relay.breaker_failures, settings.relay.breaker_cooldown_s),
             providers=providers,
             health=self.health,
-            tokens=TokenCounter(),
             settings=settings.relay,
         )
+        tokens = TokenCounter()
+        self.chat = ChatRelay(gate=self.gate, tokens=tokens, settings=settings.relay)
+        self.embeddings = EmbeddingsRelay(gate=self.gate, tokens=tokens)
 
     async def _start(self, settings: Settings) -> None:
         self.writer.start()

@@ -14,7 +14,8 @@ from omnirelay.channels.model import Channel
 from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import channels
 from omnirelay.errors import UpstreamError
-from omnirelay.providers.base import ChatProvider
+from omnirelay.providers.base import ModelLister
+from omnirelay.providers.registry import capable
 
 __all__ = ["ChannelHealth"]
 
@@ -25,7 +26,7 @@ class ChannelHealth:
     def __init__(
         self,
         engine: AsyncEngine,
-        providers: Mapping[str, ChatProvider],
+        providers: Mapping[str, object],
         current_channels: Callable[[], Mapping[int, Channel]],
     ) -> None:
         self._engine = engine
@@ -58,7 +59,7 @@ class ChannelHealth:
         """Try every auto-disabled channel; re-enable those that answer. Returns how many came back."""
         revived = 0
         for channel in list(self._channels().values()):
-            provider = self._providers.get(channel.type)
+            provider = capable(self._providers, channel.type, ModelLister)
             if not channel.auto_disabled or not channel.enabled or provider is None:
                 continue
             try:

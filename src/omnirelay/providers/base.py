@@ -6,7 +6,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ChatCall", "ChatProvider", "ChatResult", "ChatStream", "Usage"]
+__all__ = [
+    "ChatProvider",
+    "ChatResult",
+    "ChatStream",
+    "EmbeddingsProvider",
+    "EmbeddingsResult",
+    "ModelLister",
+    "UpstreamCall",
+    "Usage",
+]
 
 JSONObject = dict[str, Any]
 """An OpenAI wire object, relayed as the client sent it (tools, images, JSON mode untouched)."""
@@ -21,15 +30,15 @@ class Usage:
     def from_wire(cls, usage: Any) -> Usage | None:
         if not isinstance(usage, dict):
             return None
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens", 0)
         if not isinstance(prompt, int) or not isinstance(completion, int):
             return None
         return cls(prompt, completion)
 
 
 @dataclass(frozen=True, slots=True)
-class ChatCall:
-    """One chat completion to send to one channel."""
+class UpstreamCall:
+    """One request to send to one channel."""
 
     base_url: str
     secret: str | None
@@ -57,12 +66,27 @@ class ChatStream(Protocol):
 
 @runtime_checkable
 class ChatProvider(Protocol):
-    async def complete(self, call: ChatCall) -> ChatResult: ...
+    async def complete(self, call: UpstreamCall) -> ChatResult: ...
 
-    async def open_stream(self, call: ChatCall) -> ChatStream:
+    async def open_stream(self, call: UpstreamCall) -> ChatStream:
         """Send the request; return once the upstream accepted it (status 200)."""
         ...
 
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingsResult:
+    raw: bytes
+    """The upstream's answer, byte for byte."""
+    usage: Usage | None
+
+
+@runtime_checkable
+class EmbeddingsProvider(Protocol):
+    async def embed(self, call: UpstreamCall) -> EmbeddingsResult: ...
+
+
+@runtime_checkable
+class ModelLister(Protocol):
     async def list_models(self, base_url: str, secret: str | None) -> list[str]:
         """Ask the upstream which models it serves (used to probe disabled channels)."""
         ...

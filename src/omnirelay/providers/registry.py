@@ -1,23 +1,28 @@
-"""Channel type -> provider factory (the uvicorn pattern: short names, one place)."""
+"""Channel type -> provider (the uvicorn pattern: short names, one place) and capability lookup.
+
+A provider implements only the capability protocols it can (``providers/base.py``);
+:func:`capable` answers "can this channel's provider do X?" so an endpoint a channel type
+cannot serve is refused once, at routing time, instead of stubbed in every adapter.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import aiohttp
 
-from omnirelay.providers.base import ChatProvider
 from omnirelay.providers.openai_compat import OpenAICompatProvider
 from omnirelay.settings import RelaySettings
 
-__all__ = ["CHANNEL_TYPES", "build_chat_providers"]
+__all__ = ["CHANNEL_TYPES", "build_providers", "capable"]
 
 CHANNEL_TYPES: tuple[str, ...] = ("openai",)
+P = TypeVar("P")
+_Factory = Callable[[aiohttp.ClientSession, RelaySettings], object]
 
-_Factory = Callable[[aiohttp.ClientSession, RelaySettings], ChatProvider]
 
-
-def _openai(session: aiohttp.ClientSession, relay: RelaySettings) -> ChatProvider:
+def _openai(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
     return OpenAICompatProvider(
         session,
         connect_timeout_s=relay.connect_timeout_s,
@@ -26,9 +31,15 @@ def _openai(session: aiohttp.ClientSession, relay: RelaySettings) -> ChatProvide
     )
 
 
-_CHAT_FACTORIES: dict[str, _Factory] = {"openai": _openai}
+_FACTORIES: dict[str, _Factory] = {"openai": _openai}
 
 
-def build_chat_providers(session: aiohttp.ClientSession, relay: RelaySettings) -> dict[str, ChatProvider]:
-    """One chat provider per channel type that can chat, sharing one HTTP session."""
-    return {name: factory(session, relay) for name, factory in _CHAT_FACTORIES.items()}
+def build_providers(session: aiohttp.ClientSession, relay: RelaySettings) -> dict[str, object]:
+    """One provider per channel type, all sharing one HTTP session."""
+    return {name: factory(session, relay) for name, factory in _FACTORIES.items()}
+
+
+def capable(providers: Mapping[str, object], channel_type: str, capability: type[P]) -> P | None:
+    """The provider of ``channel_type`` if it implements ``capability``, else None."""
+    provider = providers.get(channel_type)
+    return provider if isinstance(provider, capability) else None

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from omnirelay.testing._fake_chat import Answer, build_answer, prompt_tokens
+from omnirelay.testing._fake_embeddings import embeddings_answer
 
 __all__ = ["FakeOpenAI", "FakeOpenAIKnobs", "RecordedRequest", "run_fake_openai"]
 
@@ -89,6 +90,7 @@ class FakeOpenAI:
             routes=[
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
             ]
         )
 
@@ -124,6 +126,18 @@ class FakeOpenAI:
             {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake-openai"} for m in self.knobs.models
         ]
         return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")
+
+    async def _embeddings(self, request: Request) -> Response:
+        body = await self._record(request)
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        if not isinstance(body, dict) or not body.get("model") or not body.get("input"):
+            return _error(400, "'model' and 'input' are required.", "invalid_request_error", None, "input")
+        if self.knobs.latency_s:
+            await asyncio.sleep(self.knobs.latency_s)
+        answer = embeddings_answer(body, self.knobs.include_usage)
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     async def _chat(self, request: Request) -> Response:
         body = await self._record(request)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from omnirelay.admin import channels as service
 from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body
 from omnirelay.errors import NotFound, UpstreamError
-from omnirelay.providers.base import ChatCall
+from omnirelay.providers.base import ChatProvider, UpstreamCall
 
 __all__ = ["create", "delete", "list_all", "retrieve", "test", "update"]
 
@@ -84,10 +84,10 @@ async def test(request: Request) -> Response:
         "messages": [{"role": "user", "content": "ping"}],
         "max_tokens": 1,
     }
-    call = ChatCall(base_url=channel.base_url, secret=channel.next_secret(), body=body, timeout_s=channel.timeout_s)
+    call = UpstreamCall(base_url=channel.base_url, secret=channel.next_secret(), body=body, timeout_s=channel.timeout_s)
     started = time.perf_counter()
     try:
-        await runtime.chat.provider_for(channel).complete(call)
+        await runtime.gate.provider_for(channel, ChatProvider).complete(call)
     except UpstreamError as exc:
         return json_response({"ok": False, "model": model, "status": exc.status_code, "error": exc.message})
     latency_ms = int((time.perf_counter() - started) * 1000)

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from omnirelay.providers.base import ChatCall, ChatResult, Usage
+from omnirelay.providers.base import ChatResult, EmbeddingsResult, UpstreamCall, Usage
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
 from omnirelay.providers.openai_compat.transform import completion_text
 from omnirelay.providers.sse import SSEDecoder
@@ -59,7 +59,7 @@ class SSEStream:
 
 
 class OpenAICompatProvider:
-    """ChatProvider for any OpenAI-compatible ``/chat/completions`` endpoint."""
+    """Chat, embeddings and model listing for any OpenAI-compatible API."""
 
     def __init__(
         self,
@@ -80,8 +80,8 @@ class OpenAICompatProvider:
             total=self._total, sock_connect=self._connect, sock_read=call_timeout or self._read
         )
 
-    async def _post(self, call: ChatCall) -> aiohttp.ClientResponse:
-        url = f"{call.base_url}/chat/completions"
+    async def _post(self, call: UpstreamCall, path: str = "/chat/completions") -> aiohttp.ClientResponse:
+        url = f"{call.base_url}{path}"
         with map_transport_errors(call.base_url):
             response = await self._session.post(
                 url,
@@ -95,8 +95,8 @@ class OpenAICompatProvider:
                 raise error_for_status(response.status, body, call.base_url)
         return response
 
-    async def complete(self, call: ChatCall) -> ChatResult:
-        response = await self._post(call)
+    async def _json(self, call: UpstreamCall, path: str) -> tuple[bytes, dict[str, Any]]:
+        response = await self._post(call, path)
         with map_transport_errors(call.base_url):
             raw = await response.read()
         response.release()
@@ -106,9 +106,17 @@ class OpenAICompatProvider:
             raise error_for_status(502, raw, call.base_url) from exc
         if not isinstance(parsed, dict):
             raise error_for_status(502, raw, call.base_url)
+        return raw, parsed
+
+    async def embed(self, call: UpstreamCall) -> EmbeddingsResult:
+        raw, parsed = await self._json(call, "/embeddings")
+        return EmbeddingsResult(raw=raw, usage=Usage.from_wire(parsed.get("usage")))
+
+    async def complete(self, call: UpstreamCall) -> ChatResult:
+        raw, parsed = await self._json(call, "/chat/completions")
         return ChatResult(raw=raw, usage=Usage.from_wire(parsed.get("usage")), completion_text=completion_text(parsed))
 
-    async def open_stream(self, call: ChatCall) -> SSEStream:
+    async def open_stream(self, call: UpstreamCall) -> SSEStream:
         response = await self._post(call)
         return SSEStream(response, call.base_url)
 
