@@ -16,10 +16,11 @@ from omnirelay.admin import channels as channel_admin
 from omnirelay.admin import keys as key_admin
 from omnirelay.admin import prices as price_admin
 from omnirelay.channels.crypto import SecretBox
-from omnirelay.db.tables import accounts, api_keys, channels
+from omnirelay.db.tables import accounts, api_keys, channels, prices
+from omnirelay.providers.local import LOCAL_EMBEDDING_MODEL
 from omnirelay.settings import Settings
 
-__all__ = ["apply_declared", "ensure_admin_key"]
+__all__ = ["apply_declared", "ensure_admin_key", "ensure_local_channel"]
 
 
 async def _account_ids(engine: AsyncEngine, settings: Settings) -> dict[str, int]:
@@ -73,6 +74,25 @@ async def apply_declared(engine: AsyncEngine, settings: Settings, box: SecretBox
         await price_admin.set_price(engine, **price.model_dump())
     for group, multiplier in settings.group_multipliers.items():
         await price_admin.set_multiplier(engine, group, multiplier)
+
+
+async def ensure_local_channel(engine: AsyncEngine, box: SecretBox) -> None:
+    """The built-in ``local`` channel and free prices for its models, unless they exist already."""
+    async with engine.connect() as conn:
+        has_channel = await conn.scalar(sa.select(channels.c.id).where(channels.c.name == "local"))
+        priced = set(await conn.scalars(sa.select(prices.c.model)))
+    if has_channel is None:
+        await channel_admin.create_channel(
+            engine,
+            box,
+            name="local",
+            type="local",
+            base_url="local://builtin",
+            models=[LOCAL_EMBEDDING_MODEL],
+            priority=-100,
+        )
+    if LOCAL_EMBEDDING_MODEL not in priced:
+        await price_admin.set_price(engine, LOCAL_EMBEDDING_MODEL, mode="free")
 
 
 async def ensure_admin_key(engine: AsyncEngine, settings: Settings) -> str | None:

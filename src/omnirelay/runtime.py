@@ -11,7 +11,7 @@ from omnirelay.accounts.limits import KeyLimiter
 from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
 from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.recovery import release_stale_reservations
-from omnirelay.bootstrap import apply_declared, ensure_admin_key
+from omnirelay.bootstrap import apply_declared, ensure_admin_key, ensure_local_channel
 from omnirelay.catalog import Catalog
 from omnirelay.channels.breaker import Breakers
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
@@ -60,6 +60,8 @@ class Runtime:
         await upgrade(self.engine)
         self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
         await apply_declared(self.engine, settings, self.box)
+        if settings.local_provider:
+            await ensure_local_channel(self.engine, self.box)
         self.new_admin_key = await ensure_admin_key(self.engine, settings)
         self._wire(settings)
         await self._release_stale(settings)

@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     admin_key: str | None = None
     """Declared admin key (``sk-...``); when unset the first start creates one and prints it."""
     cache_refresh_s: float = 1.0
+    local_provider: bool = True
+    """Create the built-in ``local`` channel (offline models, free by default) when it is missing."""
     server: ServerSettings = ServerSettings()
     relay: RelaySettings = RelaySettings()
     writer: WriterSettings = WriterSettings()

@@ -64,8 +64,10 @@ def _values(fields: dict[str, Any], box: SecretBox) -> dict[str, Any]:
         raise InvalidRequest(f"Unknown channel field(s): {', '.join(sorted(unknown))}.")
     if "type" in fields and fields["type"] not in CHANNEL_TYPES:
         raise InvalidRequest(f"Unknown channel type {fields['type']!r}; known: {', '.join(CHANNEL_TYPES)}.")
-    if "base_url" in fields and not str(fields["base_url"]).startswith(("http://", "https://")):
-        raise InvalidRequest("base_url must start with http:// or https://.", param="base_url")
+    if "base_url" in fields and not str(fields["base_url"]).startswith(("http://", "https://", "local://")):
+        raise InvalidRequest(
+            "base_url must start with http:// or https:// (local:// for the local type).", param="base_url"
+        )
     if "weight" in fields and fields["weight"] < 0:
         raise InvalidRequest("weight cannot be negative.", param="weight")
     values = dict(fields)

@@ -12,12 +12,13 @@ from typing import TypeVar
 
 import aiohttp
 
+from omnirelay.providers.local import LocalProvider
 from omnirelay.providers.openai_compat import OpenAICompatProvider
 from omnirelay.settings import RelaySettings
 
 __all__ = ["CHANNEL_TYPES", "build_providers", "capable"]
 
-CHANNEL_TYPES: tuple[str, ...] = ("openai",)
+CHANNEL_TYPES: tuple[str, ...] = ("openai", "local")
 P = TypeVar("P")
 _Factory = Callable[[aiohttp.ClientSession, RelaySettings], object]
 
@@ -31,7 +32,11 @@ def _openai(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
     )
 
 
-_FACTORIES: dict[str, _Factory] = {"openai": _openai}
+def _local(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
+    return LocalProvider()
+
+
+_FACTORIES: dict[str, _Factory] = {"openai": _openai, "local": _local}
 
 
 def build_providers(session: aiohttp.ClientSession, relay: RelaySettings) -> dict[str, object]:

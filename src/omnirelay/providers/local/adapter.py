@@ -1,0 +1,82 @@
+"""The ``local`` channel type: answers OpenAI-shaped requests in-process, nothing leaves the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import struct
+from typing import Any
+
+import orjson
+
+from omnirelay.errors import UpstreamRejected
+from omnirelay.providers.base import EmbeddingsResult, UpstreamCall, Usage
+from omnirelay.providers.local.minilm import MiniLM
+
+__all__ = ["LOCAL_EMBEDDING_MODEL", "LocalProvider"]
+
+LOCAL_EMBEDDING_MODEL = "all-minilm-l6-v2"
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise UpstreamRejected(
+        "The local embedding model takes text input only (a string or a list of strings), not token arrays.",
+        status_code=400,
+        type="invalid_request_error",
+        code=None,
+        param="input",
+    )
+
+
+def _encode(vector: list[float], encoding: Any) -> Any:
+    if encoding == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+    return vector
+
+
+class LocalProvider:
+    """Embeddings from MiniLM; the model loads on first use, in a worker thread."""
+
+    def __init__(self) -> None:
+        self._model: MiniLM | None = None
+        self._loading = asyncio.Lock()
+
+    async def _minilm(self) -> MiniLM:
+        async with self._loading:
+            if self._model is None:
+                self._model = await asyncio.to_thread(MiniLM)
+        return self._model
+
+    async def embed(self, call: UpstreamCall) -> EmbeddingsResult:
+        body = call.body
+        texts = _texts(body.get("input"))
+        dimensions = body.get("dimensions")
+        if dimensions is not None and dimensions != MiniLM.dimensions:
+            raise UpstreamRejected(
+                f"The local embedding model has {MiniLM.dimensions} dimensions; 'dimensions' cannot change that.",
+                status_code=400,
+                type="invalid_request_error",
+                code=None,
+                param="dimensions",
+            )
+        model = await self._minilm()
+        vectors = await asyncio.to_thread(model.embed, texts)
+        tokens = model.count_tokens(texts)
+        data = [
+            {"object": "embedding", "index": i, "embedding": _encode(v, body.get("encoding_format"))}
+            for i, v in enumerate(vectors)
+        ]
+        answer = {
+            "object": "list",
+            "data": data,
+            "model": body.get("model"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return EmbeddingsResult(raw=orjson.dumps(answer), usage=Usage(tokens, 0))
+
+    async def list_models(self, base_url: str, secret: str | None) -> list[str]:
+        return [LOCAL_EMBEDDING_MODEL]
