@@ -6,8 +6,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omnirelay.api.openai.intake import identify
 from omnirelay.errors import ModelNotFound
-from omnirelay.relay.auth import Caller, authenticate, bearer_token
+from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
 __all__ = ["list_models", "retrieve_model"]
@@ -28,25 +29,18 @@ def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:
     return visible
 
 
-def _caller(request: Request) -> tuple[Runtime, Caller]:
-    runtime: Runtime = request.app.state.runtime
-    token = bearer_token(request.headers.get("authorization"))
-    client = request.client.host if request.client else None
-    return runtime, authenticate(runtime.catalog.snapshot, token, client)
-
-
 def _model(model: str, owner: str) -> dict[str, object]:
     return {"id": model, "object": "model", "created": _CREATED, "owned_by": owner}
 
 
 async def list_models(request: Request) -> Response:
-    runtime, caller = _caller(request)
+    runtime, caller = identify(request)
     data = [_model(m, owner) for m, owner in sorted(_visible(runtime, caller).items())]
     return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")
 
 
 async def retrieve_model(request: Request) -> Response:
-    runtime, caller = _caller(request)
+    runtime, caller = identify(request)
     model = request.path_params["model"]
     owner = _visible(runtime, caller).get(model)
     if owner is None:
