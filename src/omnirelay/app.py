@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import orjson
+import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,6 +24,8 @@ from omnirelay.runtime import Runtime
 from omnirelay.settings import Settings
 
 __all__ = ["create_app"]
+
+log = structlog.get_logger(__name__)
 
 
 def _routes() -> list[BaseRoute]:
@@ -46,6 +49,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return Response(orjson.dumps({"error": error}), status_code=exc.status_code, media_type="application/json")
 
 
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A fault of ours: logged with its traceback, answered in the error shape clients parse."""
+    log.exception("unhandled error", path=request.url.path, exc_info=exc)
+    error = {"message": "The gateway failed unexpectedly; the call was not billed.", "type": "server_error"}
+    body = {"error": {**error, "param": None, "code": "internal_error"}}
+    return Response(orjson.dumps(body), status_code=500, media_type="application/json")
+
+
 def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None = None) -> Starlette:
     """The gateway. ``on_ready`` is called once the runtime is open (the CLI prints the admin key)."""
 
@@ -63,5 +74,9 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
     return Starlette(
         routes=_routes(),
         lifespan=lifespan,
-        exception_handlers={OmniRelayError: openai_error_response, HTTPException: _http_error},
+        exception_handlers={
+            OmniRelayError: openai_error_response,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
     )
