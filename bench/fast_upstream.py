@@ -6,6 +6,8 @@ to answer, from precomputed bytes:
 * ``POST /v1/chat/completions``: a plain completion, or with ``"stream": true`` 20 chunks,
   a usage chunk when ``stream_options.include_usage`` is true, then ``data: [DONE]``,
   sent with ``Transfer-Encoding: chunked``, one HTTP chunk per event;
+* ``POST /v1/rerank`` (Jina's shape, what an ``openai`` channel sends): fixed descending scores
+  for as many documents as were sent (``top_n`` honoured), no documents echoed;
 * ``GET /v1/models``;
 * ``GET /healthz`` and ``GET /health``.
 
@@ -167,10 +169,38 @@ def chat_answer(body: bytes) -> bytes:
     return answer
 
 
+RERANK_TOKENS_PER_TEXT = 8
+# (model, documents, results) -> the full response bytes
+_RERANK_CACHE: dict[tuple[str, int, int], bytes] = {}
+
+
+def rerank_answer(body: bytes) -> bytes:
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return BAD_JSON
+    if not isinstance(request, dict) or not isinstance(request.get("documents"), list):
+        return BAD_JSON
+    model = request.get("model") if isinstance(request.get("model"), str) else "rerank-test"
+    documents = len(request["documents"])
+    top_n = request.get("top_n")
+    key = (model, documents, min(top_n, documents) if isinstance(top_n, int) and top_n > 0 else documents)
+    answer = _RERANK_CACHE.get(key)
+    if answer is None:
+        results = [{"index": i, "relevance_score": round(1 - i / (documents + 1), 4)} for i in range(key[2])]
+        usage = {"total_tokens": RERANK_TOKENS_PER_TEXT * (documents + 1)}
+        answer = _response("200 OK", orjson.dumps({"model": model, "usage": usage, "results": results}))
+        if len(_RERANK_CACHE) < MAX_CACHED_MODELS:
+            _RERANK_CACHE[key] = answer
+    return answer
+
+
 def route(method: bytes, path: bytes, body: bytes) -> bytes:
     path = path.split(b"?", 1)[0]
     if method == b"POST" and path == b"/v1/chat/completions":
         return chat_answer(body)
+    if method == b"POST" and path == b"/v1/rerank":
+        return rerank_answer(body)
     if method == b"GET":
         if path == b"/v1/models":
             return MODELS

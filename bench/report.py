@@ -22,7 +22,13 @@ TARGET_ADDED_P50_MS = 1.0
 NOISY_CPU_PCT = 25.0
 """A run during which other processes (or the hypervisor: steal) took more than this much of a core is flagged."""
 
-SCENARIO_NAMES = {"chat": "chat, non-stream", "stream": "chat, stream (20 chunks)", "models": "model list"}
+SCENARIO_NAMES = {
+    "chat": "chat, non-stream",
+    "stream": "chat, stream (20 chunks)",
+    "models": "model list",
+    "rerank": "rerank (4 documents)",
+    "rerank_local": "rerank, local bi-encoder (4 documents)",
+}
 
 
 def _ms(us: float) -> str:

@@ -7,6 +7,8 @@
 #
 # Scenarios (bench/wrk/*.lua): chat (POST /v1/chat/completions), stream (the same with
 # "stream": true, 20 chunks, latency = time to last byte), models (GET /v1/models).
+# Optional: rerank (POST /v1/rerank through the fake upstream), rerank_local (the built-in
+# local bi-encoder; a *_local scenario has no "direct" target), e.g. SCENARIOS="rerank rerank_local".
 # Environment:
 #   DURATION=10        seconds per measured wrk run
 #   WARMUP=2           unrecorded seconds per scenario and target before measuring
@@ -187,10 +189,10 @@ measure() {  # measure TARGET SCENARIO CONCURRENCY: one wrk run, one JSON line i
 log "wrk: -t$WRK_THREADS, ${DURATION}s per run, ${WARMUP}s warm-up, concurrency: $CONCURRENCY; scenarios: $SCENARIOS"
 for scen in $SCENARIOS; do
   [[ -f "$BENCH_DIR/wrk/$scen.lua" ]] || die "no scenario script bench/wrk/$scen.lua"
-  warmup direct "$scen"
+  [[ "$scen" == *_local ]] || warmup direct "$scen"
   warmup omnirelay "$scen"
   for conc in $CONCURRENCY; do
-    measure direct "$scen" "$conc"
+    [[ "$scen" == *_local ]] || measure direct "$scen" "$conc"
     measure omnirelay "$scen" "$conc"
   done
 done

@@ -25,7 +25,7 @@ def test_local_model_is_listed_free_and_embeds_meaningfully(make_gateway: Callab
     gateway = make_gateway(**funded(balance=0))
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=USER_KEY, max_retries=0)
     owners = {m.id: m.owned_by for m in client.models.list().data}
-    assert owners == {MODEL: "local"}
+    assert owners[MODEL] == "local" and set(owners.values()) == {"local"}, "only the built-in models"
     answer = client.embeddings.create(
         model=MODEL,
         input=["A man is eating food.", "Someone is having a meal.", "A cheetah chases prey across a field."],

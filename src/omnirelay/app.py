@@ -15,10 +15,16 @@ from starlette.routing import BaseRoute, Route
 
 from omnirelay.api import health
 from omnirelay.api.admin.routes import admin_routes
+from omnirelay.api.anthropic.routes import anthropic_routes
+from omnirelay.api.midjourney.routes import midjourney_routes
+from omnirelay.api.openai.audio import speech, transcriptions, translations
 from omnirelay.api.openai.chat import chat_completions
 from omnirelay.api.openai.embeddings import embeddings
 from omnirelay.api.openai.errors import openai_error_response
+from omnirelay.api.openai.files import files_routes
+from omnirelay.api.openai.images import images_routes
 from omnirelay.api.openai.models import list_models, retrieve_model
+from omnirelay.api.openai.rerank import rerank_v1, rerank_v2
 from omnirelay.errors import OmniRelayError
 from omnirelay.runtime import Runtime
 from omnirelay.settings import Settings
@@ -36,6 +42,15 @@ def _routes() -> list[BaseRoute]:
         Route("/v1/models/{model:path}", retrieve_model, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+        *files_routes(),
+        *images_routes(),
+        Route("/v1/audio/speech", speech, methods=["POST"]),
+        Route("/v1/audio/transcriptions", transcriptions, methods=["POST"]),
+        Route("/v1/audio/translations", translations, methods=["POST"]),
+        Route("/v1/rerank", rerank_v1, methods=["POST"]),
+        Route("/v2/rerank", rerank_v2, methods=["POST"]),
+        *anthropic_routes(),
+        *midjourney_routes(),
         *admin_routes(),
     ]
 

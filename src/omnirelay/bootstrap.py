@@ -17,7 +17,7 @@ from omnirelay.admin import keys as key_admin
 from omnirelay.admin import prices as price_admin
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.tables import accounts, api_keys, channels, prices
-from omnirelay.providers.local import LOCAL_EMBEDDING_MODEL
+from omnirelay.providers.local import LOCAL_MODELS
 from omnirelay.settings import Settings
 
 __all__ = ["apply_declared", "ensure_admin_key", "ensure_local_channel"]
@@ -77,22 +77,30 @@ async def apply_declared(engine: AsyncEngine, settings: Settings, box: SecretBox
 
 
 async def ensure_local_channel(engine: AsyncEngine, box: SecretBox) -> None:
-    """The built-in ``local`` channel and free prices for its models, unless they exist already."""
+    """The built-in ``local`` channel serving every local model, and free prices for them.
+
+    A ``local`` channel made by an older version gets the models added since; prices an
+    operator set are never touched.
+    """
     async with engine.connect() as conn:
-        has_channel = await conn.scalar(sa.select(channels.c.id).where(channels.c.name == "local"))
+        query = sa.select(channels.c.id, channels.c.type, channels.c.models).where(channels.c.name == "local")
+        existing = (await conn.execute(query)).one_or_none()
         priced = set(await conn.scalars(sa.select(prices.c.model)))
-    if has_channel is None:
+    if existing is None:
         await channel_admin.create_channel(
             engine,
             box,
             name="local",
             type="local",
             base_url="local://builtin",
-            models=[LOCAL_EMBEDDING_MODEL],
+            models=list(LOCAL_MODELS),
             priority=-100,
         )
-    if LOCAL_EMBEDDING_MODEL not in priced:
-        await price_admin.set_price(engine, LOCAL_EMBEDDING_MODEL, mode="free")
+    elif existing.type == "local" and (missing := [m for m in LOCAL_MODELS if m not in existing.models]):
+        await channel_admin.update_channel(engine, box, existing.id, models=[*existing.models, *missing])
+    for model in LOCAL_MODELS:
+        if model not in priced:
+            await price_admin.set_price(engine, model, mode="free")
 
 
 async def ensure_admin_key(engine: AsyncEngine, settings: Settings) -> str | None:

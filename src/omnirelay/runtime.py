@@ -19,15 +19,20 @@ from omnirelay.channels.health import ChannelHealth
 from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
 from omnirelay.db.writebehind import WriteBehind
+from omnirelay.files import FileStorage, LinkSigner, LocalFileStorage
 from omnirelay.invalidation import RedisInvalidation
 from omnirelay.providers.registry import build_providers
+from omnirelay.relay.audio import AudioRelay
 from omnirelay.relay.chat import ChatRelay
 from omnirelay.relay.embeddings import EmbeddingsRelay
 from omnirelay.relay.gate import Gate
 from omnirelay.relay.ids import RequestIds
+from omnirelay.relay.images import ImagesRelay
 from omnirelay.relay.job import JobServices
+from omnirelay.relay.rerank import RerankRelay
 from omnirelay.relay.tokens import TokenCounter
 from omnirelay.settings import Settings
+from omnirelay.task_runtime import TaskRuntime
 
 __all__ = ["Runtime"]
 
@@ -48,6 +53,14 @@ class Runtime:
     gate: Gate
     chat: ChatRelay
     embeddings: EmbeddingsRelay
+    audio: AudioRelay
+    rerank: RerankRelay
+    files: FileStorage
+    links: LinkSigner
+    images: ImagesRelay
+    tasks: TaskRuntime
+    providers: dict[str, object]
+    _secret_key: str
     request_ids: RequestIds
     new_admin_key: str | None
     invalidation: RedisInvalidation | None = None
@@ -58,7 +71,8 @@ class Runtime:
         self.settings = settings
         self.engine = create_engine(settings.effective_database_url)
         await upgrade(self.engine)
-        self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
+        self._secret_key = load_or_create_secret_key(settings.secret_key, settings.home)
+        self.box = SecretBox(self._secret_key)
         await apply_declared(self.engine, settings, self.box)
         if settings.local_provider:
             await ensure_local_channel(self.engine, self.box)
@@ -96,6 +110,7 @@ class Runtime:
             skip_auto_headers=("User-Agent",),
         )
         providers = build_providers(self.http, settings.relay)
+        self.providers = providers
         self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
         self.gate = Gate(
             catalog=self.catalog,
@@ -108,11 +123,36 @@ class Runtime:
         tokens = TokenCounter()
         self.chat = ChatRelay(gate=self.gate, tokens=tokens, settings=settings.relay)
         self.embeddings = EmbeddingsRelay(gate=self.gate, tokens=tokens)
+        self.audio = AudioRelay(gate=self.gate)
+        self.rerank = RerankRelay(gate=self.gate, tokens=tokens)
+        self.files = LocalFileStorage(settings.home / "files")
+        self.links = LinkSigner(self.box.derive_key("file-links"))
+        self.images = ImagesRelay(
+            gate=self.gate,
+            catalog=self.catalog,
+            providers=providers,
+            storage=self.files,
+            links=self.links,
+            output_tokens_per_image=settings.relay.default_output_tokens,
+        )
+        self.tasks = TaskRuntime(
+            settings=settings,
+            engine=self.engine,
+            box=self.box,
+            secret_key=self._secret_key,
+            writer=self.writer,
+            ledger=self.ledger,
+            catalog=self.catalog,
+            gate=self.gate,
+            http=self.http,
+            providers=providers,
+        )
 
     async def _start(self, settings: Settings) -> None:
         self.writer.start()
         self.catalog.start(settings.cache_refresh_s)
         self.health.start(settings.relay.probe_interval_s)
+        await self.tasks.start()
         if settings.redis_url:
             self.invalidation = RedisInvalidation(settings.redis_url, settings.redis_prefix, self.catalog.reload)
             await self.invalidation.start()
@@ -135,6 +175,7 @@ class Runtime:
     async def close(self) -> None:
         if self.invalidation is not None:
             await self.invalidation.stop()
+        await self.tasks.stop()
         await self.health.stop()
         await self.catalog.stop()
         await self.writer.stop()

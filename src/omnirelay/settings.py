@@ -25,9 +25,13 @@ __all__ = [
     "BootstrapChannel",
     "BootstrapKey",
     "BootstrapPrice",
+    "FilesSettings",
+    "ImagesSettings",
     "RelaySettings",
     "ServerSettings",
     "Settings",
+    "TaskSettings",
+    "WebhookSettings",
     "load_settings",
 ]
 
@@ -42,6 +46,9 @@ class ServerSettings(_Frozen):
     max_body_bytes: int = 20 * 1024 * 1024
     forwarded_allow_ips: str = ""
     """Proxies whose X-Forwarded-For is trusted for the client address (uvicorn syntax)."""
+    public_url: str | None = None
+    """The gateway's URL as clients and upstreams reach it (image links, upstream callbacks).
+    Unset: taken from each submit request's own URL."""
 
 
 class RelaySettings(_Frozen):
@@ -59,6 +66,45 @@ class RelaySettings(_Frozen):
     reservation_timeout_s: float = 900.0
     """Reservations older than this with no settlement are released at start-up.
     Keep it above ``max_request_s``, so a call still running elsewhere is never released."""
+
+
+class TaskSettings(_Frozen):
+    worker: bool = True
+    """Run the engine's loops (polling, timeouts) in this process. On SQLite keep one worker."""
+    timeout_s: float = 3600.0
+    """A task not finished this long after submission fails and is refunded."""
+    poll_min_s: float = 1.0
+    poll_max_s: float = 15.0
+    """Polling backs off from the minimum to the maximum interval while nothing changes."""
+    poll_batch: int = 200
+    lease_s: float = 30.0
+    """How long a worker owns a task it is polling; another worker takes over after that."""
+    sweep_interval_s: float = 5.0
+    max_image_bytes: int = 10 * 1024 * 1024
+    """Largest decoded image accepted in a submit (base64 fields)."""
+
+
+class WebhookSettings(_Frozen):
+    worker: bool = True
+    retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [5.0, 30.0, 300.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 28800.0]
+    )
+    """Delay before each retry after the first attempt (the default ends about 24 h later)."""
+    timeout_s: float = 15.0
+    concurrency: int = 64
+    batch: int = 200
+    allow_networks: list[str] = Field(default_factory=list)
+    """Private ranges deliveries may reach anyway, e.g. ``["127.0.0.1/32"]`` (tests, on-prem receivers)."""
+
+
+class FilesSettings(_Frozen):
+    max_bytes: int = 512 * 1024 * 1024
+    """Largest file ``POST /v1/files`` accepts; a larger upload gets 413 and leaves nothing stored."""
+
+
+class ImagesSettings(_Frozen):
+    chat_models: list[str] = Field(default_factory=list)
+    """Image models also offered through ``/v1/chat/completions``: the images come back as markdown links."""
 
 
 class WriterSettings(_Frozen):
@@ -128,6 +174,10 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     relay: RelaySettings = RelaySettings()
     writer: WriterSettings = WriterSettings()
+    tasks: TaskSettings = TaskSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    files: FilesSettings = FilesSettings()
+    images: ImagesSettings = ImagesSettings()
     group_multipliers: dict[str, str] = Field(default_factory=dict)
     accounts: list[BootstrapAccount] = Field(default_factory=list)
     keys: list[BootstrapKey] = Field(default_factory=list)

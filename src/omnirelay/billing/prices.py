@@ -42,12 +42,17 @@ class Price:
             output_per_million=row["output_per_million"],
         )
 
-    def cost(self, prompt_tokens: int, completion_tokens: int, multiplier: Fraction = Fraction(1)) -> int:
-        """Micro-units owed for this usage, rounded up to a whole micro-unit."""
+    def cost(
+        self, prompt_tokens: int, completion_tokens: int, multiplier: Fraction = Fraction(1), *, calls: int = 1
+    ) -> int:
+        """Micro-units owed for this usage, rounded up to a whole micro-unit.
+
+        ``calls`` counts billable units of a per-call price (e.g. the images one request made)."""
         if self.mode == "free":
             return 0
         if self.mode == "per_call":
-            return self.per_call if multiplier == 1 else _ceil(self.per_call * multiplier)
+            total = self.per_call * calls
+            return total if multiplier == 1 else _ceil(total * multiplier)
         micro_millionths = prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million
         if multiplier == 1:
             return -(-micro_millionths // _MILLION)

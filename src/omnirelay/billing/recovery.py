@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omnirelay.db.engine import now_ms
-from omnirelay.db.tables import accounts, api_keys, ledger_entries
+from omnirelay.db.tables import accounts, api_keys, ledger_entries, tasks
 
 __all__ = ["Released", "release_stale_reservations"]
 
@@ -29,8 +29,10 @@ def _stale_reservations(older_than_s: float) -> sa.Select[Any]:
         ledger_entries.c.request_id == reserve.c.request_id,
         ledger_entries.c.kind.in_(_CLOSING_KINDS),
     )
+    # a task's hold is the task engine's to close, however long the task runs
+    held_by_task = sa.select(sa.literal(1)).where(tasks.c.id == reserve.c.request_id, tasks.c.billing == "reserved")
     return sa.select(reserve.c.account_id, reserve.c.key_id, reserve.c.request_id, reserve.c.amount).where(
-        reserve.c.kind == "reserve", reserve.c.created_at < cutoff, ~sa.exists(closing)
+        reserve.c.kind == "reserve", reserve.c.created_at < cutoff, ~sa.exists(closing), ~sa.exists(held_by_task)
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -14,6 +16,11 @@ __all__ = ["SecretBox", "load_or_create_secret_key"]
 class SecretBox:
     def __init__(self, key: str) -> None:
         self._fernet = Fernet(key.encode())
+        self._root = key.encode()
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for another use (e.g. signing links), derived one way from this box's key."""
+        return hmac.new(self._root, b"omnirelay:" + purpose.encode(), hashlib.sha256).digest()
 
     def seal(self, secrets: list[str]) -> str:
         return self._fernet.encrypt(orjson.dumps(secrets)).decode()

@@ -99,5 +99,23 @@ def fake_openai(
     run_fake_openai(host, port, FakeOpenAIKnobs(latency_s=latency_ms / 1000, api_key=api_key))
 
 
+@fake.command("midjourney")
+def fake_midjourney(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18001,
+    secret: Annotated[str | None, typer.Option(help="Require this mj-api-secret header.")] = None,
+    dialect: Annotated[str, typer.Option(help="novicezk or trueai.")] = "novicezk",
+    step_ms: Annotated[float, typer.Option(help="Time between task progress steps.")] = 500.0,
+) -> None:
+    """Serve the fake Midjourney-Proxy upstream (omnirelay.testing.FakeMidjourney)."""
+    from omnirelay.testing import FakeMidjourneyKnobs, run_fake_midjourney
+
+    if dialect not in ("novicezk", "trueai"):
+        raise typer.BadParameter("novicezk or trueai", param_hint="--dialect")
+    knobs = FakeMidjourneyKnobs(api_secret=secret, step_s=step_ms / 1000)
+    knobs.dialect = "trueai" if dialect == "trueai" else "novicezk"
+    run_fake_midjourney(host, port, knobs)
+
+
 def main() -> None:
     app()

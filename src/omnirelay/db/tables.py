@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
+    "account_webhooks",
     "accounts",
     "admin_tokens",
     "api_keys",
@@ -15,6 +16,9 @@ __all__ = [
     "metadata",
     "prices",
     "request_logs",
+    "tasks",
+    "webhook_attempts",
+    "webhook_deliveries",
 ]
 
 metadata = sa.MetaData(
@@ -141,4 +145,84 @@ config_revision = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+_BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("family", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("key_id", sa.Integer, nullable=True),
+    sa.Column("channel_id", sa.Integer, nullable=True),
+    sa.Column("upstream_id", sa.String(100), nullable=True),
+    sa.Column("parent_id", sa.String(40), nullable=True),
+    sa.Column("hold", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("billing", sa.String(12), nullable=False),
+    sa.Column("cost", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("fail_reason", sa.Text, nullable=True),
+    sa.Column("notify_url", sa.Text, nullable=True),
+    sa.Column("submit_time", sa.BigInteger, nullable=False),
+    sa.Column("start_time", sa.BigInteger, nullable=True),
+    sa.Column("finish_time", sa.BigInteger, nullable=True),
+    sa.Column("deadline", sa.BigInteger, nullable=False),
+    sa.Column("next_poll_at", sa.BigInteger, nullable=True, index=True),
+    sa.Column("poll_interval_ms", sa.Integer, nullable=False, server_default="1000"),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.BigInteger, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_tasks_channel_upstream", "channel_id", "upstream_id"),
+)
+
+account_webhooks = sa.Table(
+    "account_webhooks",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("url", sa.Text, nullable=True),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", _BigId, primary_key=True),
+    sa.Column("message_id", sa.String(80), nullable=False, unique=True),
+    sa.Column("task_id", sa.String(40), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("account_id", sa.Integer, nullable=False, index=True),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=True),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.BigInteger, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("delivered_at", sa.BigInteger, nullable=True),
+    sa.Index("ix_webhook_deliveries_task_seq", "task_id", "seq"),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", _BigId, primary_key=True),
+    sa.Column("delivery_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("attempted_at", sa.BigInteger, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
 )

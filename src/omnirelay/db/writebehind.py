@@ -4,6 +4,10 @@ Ledger entries, the balance and key-spend deltas they imply, and request logs ar
 in ONE transaction per batch, in arrival order, so the store's invariant
 ``accounts.balance == sum(ledger_entries.amount)`` holds after every commit. A batch that
 fails to commit (database down) is kept, in order, and tried again on the next tick.
+
+:meth:`WriteBehind.commit_now` is the group commit for what must be durable before the
+client hears back (a task and its hold): it wakes the flusher at once and waits for the
+batch that carries it; concurrent callers share one transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omnirelay.db.tables import accounts, api_keys, ledger_entries, request_logs
 
-__all__ = ["LedgerRow", "WriteBehind"]
+__all__ = ["LedgerRow", "WriteBehind", "key_spend_delta"]
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +40,18 @@ class LedgerRow:
     created_at: int
 
 
+def key_spend_delta(row: LedgerRow) -> int:
+    """How much an entry adds to its key's spend (top-ups are not spending)."""
+    return 0 if row.key_id is None or row.kind == "topup" else -row.amount
+
+
+@dataclass(slots=True)
+class _Durable:
+    rows: list[tuple[sa.Table, dict[str, Any]]]
+    entries: list[LedgerRow]
+    done: asyncio.Future[None]
+
+
 class WriteBehind:
     def __init__(self, engine: AsyncEngine, *, flush_interval_s: float, batch_size: int) -> None:
         self._engine = engine
@@ -45,6 +61,7 @@ class WriteBehind:
         self._logs: list[dict[str, Any]] = []
         self._account_delta: defaultdict[int, int] = defaultdict(int)
         self._key_delta: defaultdict[int, int] = defaultdict(int)
+        self._durable: list[_Durable] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
@@ -53,19 +70,31 @@ class WriteBehind:
     def add_entry(self, row: LedgerRow) -> None:
         self._entries.append(row)
         self._account_delta[row.account_id] += row.amount
-        if row.key_id is not None and row.kind != "topup":
-            self._key_delta[row.key_id] -= row.amount
+        if row.key_id is not None:
+            self._key_delta[row.key_id] += key_spend_delta(row)
         self._maybe_wake()
+
+    async def commit_now(self, rows: list[tuple[sa.Table, dict[str, Any]]], entries: list[LedgerRow]) -> None:
+        """Commit ``rows`` and ``entries`` in the next batch and return once it is durable.
+
+        If that batch fails, this raises and nothing of it is kept (the caller undoes its holds).
+        """
+        item = _Durable(rows, entries, asyncio.get_running_loop().create_future())
+        self._durable.append(item)
+        self._wake.set()
+        await asyncio.shield(item.done)
 
     def add_log(self, row: dict[str, Any]) -> None:
         self._logs.append(row)
         self._maybe_wake()
 
     def pending_account_delta(self, account_id: int) -> int:
-        return self._account_delta.get(account_id, 0)
+        durable = sum(e.amount for d in self._durable for e in d.entries if e.account_id == account_id)
+        return self._account_delta.get(account_id, 0) + durable
 
     def pending_key_spend(self, key_id: int) -> int:
-        return self._key_delta.get(key_id, 0)
+        durable = sum(key_spend_delta(e) for d in self._durable for e in d.entries if e.key_id == key_id)
+        return self._key_delta.get(key_id, 0) + durable
 
     @property
     def backlog(self) -> int:
@@ -81,19 +110,22 @@ class WriteBehind:
             await self._flush_locked()
 
     async def _flush_locked(self) -> None:
-        if not self._entries and not self._logs:
+        if not self._entries and not self._logs and not self._durable:
             return
-        entries, logs = self._entries, self._logs
+        entries, logs, durable = self._entries, self._logs, self._durable
         acc_delta, key_delta = dict(self._account_delta), dict(self._key_delta)
-        self._entries, self._logs = [], []
+        self._entries, self._logs, self._durable = [], [], []
         self._account_delta.clear()
         self._key_delta.clear()
         try:
             async with self._engine.begin() as conn:
+                await _insert_durable(conn, durable)
                 await _commit(conn, entries, logs, acc_delta, key_delta)
-        except BaseException:
+        except BaseException as exc:
             self._restore(entries, logs, acc_delta, key_delta)
+            _resolve(durable, exc)
             raise
+        _resolve(durable, None)
 
     def _restore(
         self,
@@ -132,6 +164,37 @@ class WriteBehind:
                 await self._task
             self._task = None
         await self.flush()
+
+
+def _resolve(durable: list[_Durable], exc: BaseException | None) -> None:
+    for item in durable:
+        if item.done.done():
+            continue
+        if exc is None:
+            item.done.set_result(None)
+        else:
+            item.done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("commit interrupted"))
+
+
+async def _insert_durable(conn: AsyncConnection, durable: list[_Durable]) -> None:
+    """The group-committed rows first (a ledger entry may refer to them), then their entries."""
+    if not durable:
+        return
+    by_table: dict[sa.Table, list[dict[str, Any]]] = {}
+    for item in durable:
+        for table, row in item.rows:
+            by_table.setdefault(table, []).append(row)
+    for table, rows in by_table.items():
+        await conn.execute(sa.insert(table), rows)
+    entries = [e for item in durable for e in item.entries]
+    if entries:
+        acc: defaultdict[int, int] = defaultdict(int)
+        keys: defaultdict[int, int] = defaultdict(int)
+        for e in entries:
+            acc[e.account_id] += e.amount
+            if e.key_id is not None:
+                keys[e.key_id] += key_spend_delta(e)
+        await _commit(conn, entries, [], dict(acc), dict(keys))
 
 
 def _sqlite_bulk_insert(table: sa.Table) -> sa.TextClause:

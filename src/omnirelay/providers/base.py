@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "AudioStream",
+    "AudioUpload",
     "ChatProvider",
     "ChatResult",
     "ChatStream",
     "EmbeddingsProvider",
     "EmbeddingsResult",
+    "GeneratedImage",
+    "ImageUpload",
+    "ImagesProvider",
+    "ImagesResult",
     "ModelLister",
+    "RerankProvider",
+    "RerankResult",
+    "SpeechProvider",
+    "TranscriptionProvider",
+    "TranscriptionResult",
     "UpstreamCall",
     "Usage",
 ]
@@ -89,4 +100,104 @@ class EmbeddingsProvider(Protocol):
 class ModelLister(Protocol):
     async def list_models(self, base_url: str, secret: str | None) -> list[str]:
         """Ask the upstream which models it serves (used to probe disabled channels)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RerankResult:
+    """An upstream's ranking, in any dialect: ``(index, relevance score)`` pairs, best first.
+
+    The gateway keeps the documents itself, so no text crosses back over the seam. A
+    provider's :class:`UpstreamCall` body is the neutral request ``{"model", "query",
+    "documents": [str], "top_n"?, "max_tokens_per_doc"?}`` (``relay/rerank.py``).
+    """
+
+    ranked: tuple[tuple[int, float], ...]
+    usage: Usage | None
+    search_units: int | None = None
+    """Cohere's billed search units, when the upstream reported them."""
+
+
+@runtime_checkable
+class RerankProvider(Protocol):
+    async def rerank(self, call: UpstreamCall) -> RerankResult: ...
+
+
+class AudioStream(Protocol):
+    """The audio bytes of a speech answer as they arrive, and their media type."""
+
+    media_type: str
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class SpeechProvider(Protocol):
+    async def open_speech(self, call: UpstreamCall) -> AudioStream:
+        """Send an ``/audio/speech`` request; return once the upstream accepted it (status 200)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AudioUpload:
+    """An audio file as the client uploaded it."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionResult:
+    raw: bytes
+    """The answer in the requested ``response_format``, byte for byte."""
+    media_type: str
+    duration_s: float | None
+    """Seconds of audio, when the upstream reported them."""
+
+
+@runtime_checkable
+class TranscriptionProvider(Protocol):
+    async def transcribe(self, call: UpstreamCall, audio: AudioUpload, *, translate: bool) -> TranscriptionResult:
+        """``call.body`` holds the form's other fields (a repeated field as a list of strings)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUpload:
+    """A file part of an image edit or variation, forwarded under its form field name."""
+
+    field: str
+    """``image``, ``image[]``, ``mask``..."""
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    data: bytes
+    """The image itself: a provider downloads what its upstream only linked to."""
+    content_type: str
+    revised_prompt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesResult:
+    created: int
+    images: tuple[GeneratedImage, ...]
+    linked: bool
+    """The upstream answered with URLs (the default format when the client named none)."""
+    extra: JSONObject
+    """The answer's other top-level fields (``size``, ``quality``, ``usage``...), relayed as they are."""
+    usage: Usage | None
+
+
+@runtime_checkable
+class ImagesProvider(Protocol):
+    async def create_images(self, call: UpstreamCall, operation: str, files: tuple[ImageUpload, ...]) -> ImagesResult:
+        """``operation``: ``generations`` (``call.body`` sent as JSON), ``edits`` or ``variations``
+        (``call.body`` as the form's text fields, ``files`` as its file parts)."""
         ...

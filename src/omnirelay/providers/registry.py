@@ -12,13 +12,16 @@ from typing import TypeVar
 
 import aiohttp
 
+from omnirelay.providers.anthropic import AnthropicProvider
 from omnirelay.providers.local import LocalProvider
+from omnirelay.providers.midjourney_proxy import MidjourneyProxyProvider
 from omnirelay.providers.openai_compat import OpenAICompatProvider
+from omnirelay.providers.rerank import COHERE, JINA, RerankAPIProvider, RerankDialect
 from omnirelay.settings import RelaySettings
 
 __all__ = ["CHANNEL_TYPES", "build_providers", "capable"]
 
-CHANNEL_TYPES: tuple[str, ...] = ("openai", "local")
+CHANNEL_TYPES: tuple[str, ...] = ("openai", "local", "jina", "cohere", "anthropic", "midjourney")
 P = TypeVar("P")
 _Factory = Callable[[aiohttp.ClientSession, RelaySettings], object]
 
@@ -36,7 +39,43 @@ def _local(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
     return LocalProvider()
 
 
-_FACTORIES: dict[str, _Factory] = {"openai": _openai, "local": _local}
+def _anthropic(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
+    return AnthropicProvider(
+        session,
+        connect_timeout_s=relay.connect_timeout_s,
+        read_timeout_s=relay.read_timeout_s,
+        max_request_s=relay.max_request_s,
+        default_max_tokens=relay.default_output_tokens,
+    )
+
+
+def _rerank_api(dialect: RerankDialect) -> _Factory:
+    def build(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
+        return RerankAPIProvider(
+            session,
+            dialect,
+            connect_timeout_s=relay.connect_timeout_s,
+            read_timeout_s=relay.read_timeout_s,
+            max_request_s=relay.max_request_s,
+        )
+
+    return build
+
+
+def _midjourney(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
+    return MidjourneyProxyProvider(
+        session, connect_timeout_s=relay.connect_timeout_s, read_timeout_s=relay.read_timeout_s
+    )
+
+
+_FACTORIES: dict[str, _Factory] = {
+    "midjourney": _midjourney,
+    "openai": _openai,
+    "local": _local,
+    "jina": _rerank_api(JINA),
+    "cohere": _rerank_api(COHERE),
+    "anthropic": _anthropic,
+}
 
 
 def build_providers(session: aiohttp.ClientSession, relay: RelaySettings) -> dict[str, object]:

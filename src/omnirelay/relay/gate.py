@@ -47,6 +47,10 @@ class JobRequest:
     """An upper bound of the prompt's tokens (the body's size in bytes will do)."""
     output_tokens: int
     stream: bool = False
+    price_name: str | None = None
+    """The price to bill by, when it is not named after the model (e.g. ``dall-e-3:1024x1024``)."""
+    calls: int = 1
+    """Units a per-call price is reserved for (e.g. the images asked for)."""
 
 
 def as_failure(exc: BaseException) -> OmniRelayError:
@@ -83,14 +87,14 @@ class Gate:
         snapshot = self._catalog.snapshot
         if model not in snapshot.by_model:
             raise ModelNotFound(f"The model `{model}` does not exist or you do not have access to it.", param="model")
-        price = snapshot.prices.get(model)
+        price = snapshot.prices.get(request.price_name or model)
         if price is None:
             raise ModelNotPriced(
                 f"The model `{model}` has no price configured, so it cannot be billed. "
                 "Ask the operator to set a price for it (or mark it free)."
             )
         multiplier = snapshot.multiplier(caller.group)
-        estimate = price.cost(request.prompt_bound, request.output_tokens, multiplier)
+        estimate = price.cost(request.prompt_bound, request.output_tokens, multiplier, calls=request.calls)
         admission = self._services.limiter.admit(caller.key)
         try:
             reservation = await self._services.ledger.reserve(caller.key, request_id, estimate)
@@ -120,6 +124,24 @@ class Gate:
         """Try the model's channels in routing order until one answers; refund the job if none does."""
         try:
             return await self._with_failover(job, capability, attempt)
+        except BaseException as exc:
+            await job.fail(as_failure(exc))
+            raise
+
+    async def run_on(
+        self, job: Job, channel: Channel, capability: type[P], attempt: Callable[[P, Channel], Awaitable[T]]
+    ) -> T:
+        """Like :meth:`run`, on one given channel (follow-ups of a task go where the task lives)."""
+        try:
+            provider = self.provider_for(channel, capability)
+            job.channel_id = channel.id
+            try:
+                result = await attempt(provider, channel)
+            except UpstreamError as exc:
+                self._record_failure(channel, exc)
+                raise
+            self._breakers.record_success(channel.id)
+            return result
         except BaseException as exc:
             await job.fail(as_failure(exc))
             raise

@@ -41,11 +41,13 @@ class Job:
     started: float = field(default_factory=time.perf_counter)
     done: bool = False
 
-    async def succeed(self, usage: Usage, status: int = 200, error: str | None = None) -> int:
-        """Settle at the real cost of ``usage``; returns the cost. Only the first outcome counts."""
+    async def succeed(self, usage: Usage, status: int = 200, error: str | None = None, *, calls: int = 1) -> int:
+        """Settle at the real cost of ``usage`` (and ``calls`` units of a per-call price); returns the cost.
+
+        Only the first outcome counts."""
         if self.done:
             return 0
-        cost = self.price.cost(usage.prompt_tokens, usage.completion_tokens, self.multiplier)
+        cost = self.price.cost(usage.prompt_tokens, usage.completion_tokens, self.multiplier, calls=calls)
         self._close(usage, cost, status, error)
         await self.services.ledger.settle(self.reservation, cost)
         return cost
@@ -56,6 +58,20 @@ class Job:
             return
         self._close(Usage(0, 0), 0, error.status_code, error.message)
         await self.services.ledger.refund(self.reservation)
+
+    async def succeed_at_hold(self) -> int:
+        """Settle at exactly the held amount (per-call work finished within the request)."""
+        if self.done:
+            return 0
+        cost = self.reservation.amount
+        self._close(Usage(0, 0), cost, 200, None)
+        await self.services.ledger.settle(self.reservation, cost)
+        return cost
+
+    def hand_over(self) -> None:
+        """The hold now belongs to a task, which settles or refunds it when it ends; log the submit."""
+        if not self.done:
+            self._close(Usage(0, 0), 0, 200, None)
 
     def _close(self, usage: Usage, cost: int, status: int, error: str | None) -> None:
         self.done = True

@@ -1,6 +1,22 @@
 """Fakes of upstream providers and a loopback server runner, for tests and for operators' own tests."""
 
+from omnirelay.testing.fake_anthropic import FakeAnthropic, FakeAnthropicKnobs
+from omnirelay.testing.fake_midjourney import FakeMidjourney, FakeMidjourneyKnobs, run_fake_midjourney
 from omnirelay.testing.fake_openai import FakeOpenAI, FakeOpenAIKnobs, RecordedRequest, run_fake_openai
+from omnirelay.testing.fake_rerank import FakeRerank, FakeRerankKnobs
 from omnirelay.testing.live_server import serve_in_thread
 
-__all__ = ["FakeOpenAI", "FakeOpenAIKnobs", "RecordedRequest", "run_fake_openai", "serve_in_thread"]
+__all__ = [
+    "FakeAnthropic",
+    "FakeAnthropicKnobs",
+    "FakeMidjourney",
+    "FakeMidjourneyKnobs",
+    "FakeOpenAI",
+    "FakeOpenAIKnobs",
+    "FakeRerank",
+    "FakeRerankKnobs",
+    "RecordedRequest",
+    "run_fake_midjourney",
+    "run_fake_openai",
+    "serve_in_thread",
+]

@@ -24,8 +24,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from omnirelay.testing._fake_audio import audio_routes
 from omnirelay.testing._fake_chat import Answer, build_answer, prompt_tokens
 from omnirelay.testing._fake_embeddings import embeddings_answer
+from omnirelay.testing._fake_images import image_routes
 
 __all__ = ["FakeOpenAI", "FakeOpenAIKnobs", "RecordedRequest", "run_fake_openai"]
 
@@ -91,6 +93,8 @@ class FakeOpenAI:
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+                *audio_routes(self),
+                *image_routes(self),
             ]
         )
 

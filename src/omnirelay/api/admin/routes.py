@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from omnirelay.api.admin import accounts, channels, keys, logs, prices
+from omnirelay.api.admin import accounts, channels, keys, logs, prices, webhooks
 
 __all__ = ["admin_routes"]
 
@@ -34,4 +34,9 @@ def admin_routes() -> list[BaseRoute]:
         Route(f"{_P}/group-multipliers", prices.list_multipliers, methods=["GET"]),
         Route(f"{_P}/group-multipliers/{{group}}", prices.put_multiplier, methods=["PUT"]),
         Route(f"{_P}/logs", logs.list_logs, methods=["GET"]),
+        Route(f"{_P}/accounts/{{account_id:int}}/webhook", webhooks.get_hook, methods=["GET"]),
+        Route(f"{_P}/accounts/{{account_id:int}}/webhook", webhooks.put_hook, methods=["PUT"]),
+        Route(f"{_P}/accounts/{{account_id:int}}/webhook/rotate", webhooks.rotate_hook, methods=["POST"]),
+        Route(f"{_P}/webhooks/deliveries", webhooks.deliveries, methods=["GET"]),
+        Route(f"{_P}/webhooks/deliveries/{{delivery_id:int}}/redeliver", webhooks.redeliver, methods=["POST"]),
     ]

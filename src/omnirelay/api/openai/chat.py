@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omnirelay.api.openai.images import image_chat_completion, is_image_chat
 from omnirelay.api.openai.intake import intake
 from omnirelay.api.sse import SSEResponse
 from omnirelay.relay.chat_stream import ChatStreamSession
@@ -14,6 +15,8 @@ __all__ = ["chat_completions"]
 
 async def chat_completions(request: Request) -> Response | SSEResponse:
     call = await intake(request)
+    if is_image_chat(call.runtime, call.body):
+        return await image_chat_completion(request, call)
     relay = call.runtime.chat
     job = await relay.begin(call.caller, call.body, call.size, call.request_id)
     if not job.stream:

@@ -8,12 +8,18 @@ from starlette.responses import Response
 
 from omnirelay.api.openai.intake import identify
 from omnirelay.errors import ModelNotFound
+from omnirelay.providers.local import speech_missing
 from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
 __all__ = ["list_models", "retrieve_model"]
 
 _CREATED = 1_700_000_000
+
+
+def _runs(channel_type: str, model: str) -> bool:
+    """False for a local model whose optional extra is not installed here."""
+    return channel_type != "local" or speech_missing(model) is None
 
 
 def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:
@@ -23,7 +29,7 @@ def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:
     for model, channels in snapshot.by_model.items():
         if not caller.key.allows_model(model):
             continue
-        owners = [c.type for c in channels if c.usable and caller.group in c.groups]
+        owners = [c.type for c in channels if c.usable and caller.group in c.groups and _runs(c.type, model)]
         if owners:
             visible[model] = owners[0]
     return visible

@@ -10,8 +10,11 @@ from typing import Any
 import orjson
 
 from omnirelay.errors import UpstreamRejected
-from omnirelay.providers.base import EmbeddingsResult, UpstreamCall, Usage
+from omnirelay.providers.base import EmbeddingsResult, RerankResult, UpstreamCall, Usage
+from omnirelay.providers.local.midjourney import LocalDescribe
 from omnirelay.providers.local.minilm import MiniLM
+from omnirelay.providers.local.rerank import rerank_with
+from omnirelay.providers.local.speech import LocalSpeechMixin
 
 __all__ = ["LOCAL_EMBEDDING_MODEL", "LocalProvider"]
 
@@ -38,8 +41,8 @@ def _encode(vector: list[float], encoding: Any) -> Any:
     return vector
 
 
-class LocalProvider:
-    """Embeddings from MiniLM; the model loads on first use, in a worker thread."""
+class LocalProvider(LocalSpeechMixin, LocalDescribe):
+    """Embeddings and bi-encoder rerank from MiniLM; the model loads on first use, in a worker thread."""
 
     def __init__(self) -> None:
         self._model: MiniLM | None = None
@@ -77,6 +80,9 @@ class LocalProvider:
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
         return EmbeddingsResult(raw=orjson.dumps(answer), usage=Usage(tokens, 0))
+
+    async def rerank(self, call: UpstreamCall) -> RerankResult:
+        return await rerank_with(await self._minilm(), call)
 
     async def list_models(self, base_url: str, secret: str | None) -> list[str]:
         return [LOCAL_EMBEDDING_MODEL]

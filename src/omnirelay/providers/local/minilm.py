@@ -31,7 +31,8 @@ class MiniLM:
         self._tokenizer.enable_padding()
 
     def count_tokens(self, texts: list[str]) -> int:
-        return sum(len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False))
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        return sum(sum(e.attention_mask) for e in encodings)  # padding is on: count real tokens only
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         encodings = self._tokenizer.encode_batch(texts)

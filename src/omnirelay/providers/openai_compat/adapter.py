@@ -8,14 +8,27 @@ at 64 concurrent connections and 3.5-5x more at one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 import orjson
 
-from omnirelay.providers.base import ChatResult, EmbeddingsResult, UpstreamCall, Usage
+from omnirelay.providers.base import (
+    ChatResult,
+    EmbeddingsResult,
+    ImagesResult,
+    ImageUpload,
+    RerankResult,
+    UpstreamCall,
+    Usage,
+)
+from omnirelay.providers.openai_compat.audio import OpenAIAudioMixin
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
+from omnirelay.providers.openai_compat.images import OpenAIImages
 from omnirelay.providers.openai_compat.transform import completion_text
+from omnirelay.providers.rerank.jina import JINA
+from omnirelay.providers.rerank.wire import read_answer
 from omnirelay.providers.sse import SSEDecoder
 
 __all__ = ["OpenAICompatProvider", "SSEStream"]
@@ -58,8 +71,8 @@ class SSEStream:
         self._response.close()
 
 
-class OpenAICompatProvider:
-    """Chat, embeddings and model listing for any OpenAI-compatible API."""
+class OpenAICompatProvider(OpenAIAudioMixin):
+    """Chat, embeddings, rerank and model listing for any OpenAI-compatible API."""
 
     def __init__(
         self,
@@ -73,6 +86,7 @@ class OpenAICompatProvider:
         self._connect = connect_timeout_s
         self._read = read_timeout_s
         self._total = max_request_s
+        self._images = OpenAIImages(session, self._timeout)
 
     def _timeout(self, call_timeout: float | None) -> aiohttp.ClientTimeout:
         """``sock_read`` bounds the wait for each chunk; ``total`` bounds the whole call, body included."""
@@ -108,9 +122,17 @@ class OpenAICompatProvider:
             raise error_for_status(502, raw, call.base_url)
         return raw, parsed
 
+    async def create_images(self, call: UpstreamCall, operation: str, files: tuple[ImageUpload, ...]) -> ImagesResult:
+        return await self._images.create(call, operation, files)
+
     async def embed(self, call: UpstreamCall) -> EmbeddingsResult:
         raw, parsed = await self._json(call, "/embeddings")
         return EmbeddingsResult(raw=raw, usage=Usage.from_wire(parsed.get("usage")))
+
+    async def rerank(self, call: UpstreamCall) -> RerankResult:
+        """vLLM, Xinference, new-api and the like: Jina's shape at ``{base}/rerank``."""
+        _, parsed = await self._json(replace(call, body=JINA.request(call.body)), "/rerank")
+        return read_answer(JINA, parsed, call.base_url)
 
     async def complete(self, call: UpstreamCall) -> ChatResult:
         raw, parsed = await self._json(call, "/chat/completions")

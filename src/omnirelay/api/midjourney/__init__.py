@@ -1,0 +1,1 @@
+"""HTTP edge of the Midjourney-Proxy family (``/mj/*``, ``/mj-fast/mj/*`` ...)."""

@@ -1,0 +1,1 @@
+"""The Midjourney-Proxy API family (``/mj/*``): wire shapes, actions, submissions, the upstream seam."""

@@ -1,0 +1,106 @@
+"""Reading tasks back (fetch, list, image seed, images) and taking in upstream progress reports.
+
+Queries are never billed. Images are fetched from the upstream on demand, so clients only
+ever see this gateway's signed ``/mj/image/{id}`` links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from omnirelay.catalog import Catalog
+from omnirelay.errors import InvalidRequest, NotFound
+from omnirelay.midjourney.upstream import ImageSeeds, MidjourneyCallbacks, MidjourneyUpstream
+from omnirelay.midjourney.wire import ImageSigner, MidjourneyFamily, envelope
+from omnirelay.providers.registry import capable
+from omnirelay.relay.auth import Caller
+from omnirelay.tasks.engine import TaskEngine
+from omnirelay.tasks.model import Status, TaskRecord
+
+__all__ = ["MidjourneyQueries", "task_ids"]
+
+
+def task_ids(body: Any) -> list[str]:
+    """``ids`` of a list-by-condition body, given as strings or numbers."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object with an `ids` array.")
+    ids = body.get("ids") or []
+    if not isinstance(ids, list) or len(ids) > 1000:
+        raise InvalidRequest("ids must be an array of at most 1000 task ids.", param="ids")
+    found: list[str] = []
+    for value in ids:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise InvalidRequest("Each id must be a string or a number.", param="ids")
+        found.append(str(value))
+    return found
+
+
+class MidjourneyQueries:
+    def __init__(
+        self,
+        *,
+        engine: TaskEngine,
+        catalog: Catalog,
+        providers: dict[str, object],
+        family: MidjourneyFamily,
+        signer: ImageSigner,
+    ) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._providers = providers
+        self._family = family
+        self._signer = signer
+
+    async def _own(self, task_id: str, caller: Caller) -> TaskRecord:
+        record = await self._engine.store.get(task_id)
+        if record is None or record.account_id != caller.key.account_id or record.family != "mj":
+            raise NotFound(f"No task {task_id} of yours exists (or it has expired).", code="task_not_found")
+        return record
+
+    async def fetch(self, task_id: str, caller: Caller) -> dict[str, Any]:
+        return self._family.render(await self._own(task_id, caller))
+
+    async def list(self, ids: Sequence[str], caller: Caller) -> list[dict[str, Any]]:
+        records = await self._engine.store.get_many(ids, caller.key.account_id)
+        order = {task_id: i for i, task_id in enumerate(ids)}
+        records = [r for r in records if r.family == "mj"]
+        records.sort(key=lambda r: order.get(r.id, 0))
+        return [self._family.render(r) for r in records]
+
+    async def image_seed(self, task_id: str, caller: Caller) -> dict[str, Any]:
+        record = await self._own(task_id, caller)
+        if record.status != Status.SUCCESS:
+            raise InvalidRequest(f"The task {task_id} has not succeeded, so it has no seed yet.")
+        channel = self._catalog.snapshot.channels.get(record.channel_id or -1)
+        seeds = capable(self._providers, channel.type, ImageSeeds) if channel else None
+        if channel is None or seeds is None or record.upstream_id is None:
+            raise NotFound(f"No seed is known for task {task_id}.", code="seed_not_found")
+        answer = await seeds.image_seed(channel, record.upstream_id)
+        return envelope(answer.code, answer.description, answer.result)
+
+    async def image(self, task_id: str, signature: str) -> tuple[bytes, str]:
+        record = await self._engine.store.get(task_id)
+        if record is None or not self._signer.verify(task_id, signature):
+            raise NotFound(f"No image {task_id} exists.", code="midjourney_task_not_found")
+        url = record.result.get("imageUrl")
+        channel = self._catalog.snapshot.channels.get(record.channel_id or -1)
+        upstream = capable(self._providers, channel.type, MidjourneyUpstream) if channel else None
+        if not isinstance(url, str) or channel is None or upstream is None:
+            raise NotFound(f"The task {task_id} has no image.", code="midjourney_image_not_found")
+        return await upstream.fetch_image(channel, url)
+
+    async def callback(self, channel_id: int, token: str, body: bytes) -> bool:
+        """A progress report from an upstream; True when it moved a task on."""
+        if not self._signer.verify(str(channel_id), token, "mj-callback"):
+            raise NotFound("Unknown callback URL.")
+        channel = self._catalog.snapshot.channels.get(channel_id)
+        parser = capable(self._providers, channel.type, MidjourneyCallbacks) if channel else None
+        parsed = parser.parse_callback(body) if parser is not None else None
+        if parsed is None:
+            raise InvalidRequest("The callback body is not a Midjourney task.")
+        upstream_id, state = parsed
+        record = await self._engine.store.by_upstream(channel_id, upstream_id)
+        if record is None:
+            return False
+        return await self._engine.observe(record, state) is not None

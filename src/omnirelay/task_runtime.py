@@ -1,0 +1,93 @@
+"""The async-task side of a gateway process: engine, webhook outbox and worker, and the families on them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import socket
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omnirelay.billing.ledger import Ledger
+from omnirelay.catalog import Catalog
+from omnirelay.channels.crypto import SecretBox
+from omnirelay.db.writebehind import WriteBehind
+from omnirelay.midjourney.queries import MidjourneyQueries
+from omnirelay.midjourney.service import MidjourneyService
+from omnirelay.midjourney.wire import ImageSigner, MidjourneyFamily
+from omnirelay.relay.gate import Gate
+from omnirelay.settings import Settings
+from omnirelay.tasks.engine import TaskEngine
+from omnirelay.tasks.store import TaskStore
+from omnirelay.webhooks.deliverer import Deliverer
+from omnirelay.webhooks.destinations import parse_networks
+from omnirelay.webhooks.hooks import AccountHooks
+from omnirelay.webhooks.outbox import DeliveryLog
+
+__all__ = ["TaskRuntime"]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class TaskRuntime:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        box: SecretBox,
+        secret_key: str,
+        writer: WriteBehind,
+        ledger: Ledger,
+        catalog: Catalog,
+        gate: Gate,
+        http: aiohttp.ClientSession,
+        providers: dict[str, object],
+    ) -> None:
+        owner = worker_name()
+        self._sqlite = engine.dialect.name == "sqlite"
+        self.hooks = AccountHooks(engine, box)
+        self.deliveries = DeliveryLog(engine)
+        self.deliverer = Deliverer(engine, http, self.hooks, settings.webhooks, owner)
+        self.engine = TaskEngine(
+            store=TaskStore(engine),
+            writer=writer,
+            ledger=ledger,
+            catalog=catalog,
+            providers=providers,
+            hooks=self.hooks,
+            deliverer=self.deliverer,
+            settings=settings.tasks,
+            owner=owner,
+        )
+        signer = ImageSigner(hashlib.sha256(f"omnirelay-links:{secret_key}".encode()).digest())
+        family = MidjourneyFamily(signer)
+        self.engine.register(family)
+        self.midjourney = MidjourneyService(
+            gate=gate,
+            engine=self.engine,
+            catalog=catalog,
+            writer=writer,
+            signer=signer,
+            settings=settings.tasks,
+            allowed_networks=parse_networks(settings.webhooks.allow_networks),
+        )
+        self.midjourney_queries = MidjourneyQueries(
+            engine=self.engine, catalog=catalog, providers=providers, family=family, signer=signer
+        )
+        self._webhook_worker = settings.webhooks.worker
+
+    async def start(self) -> None:
+        if self._sqlite and self.engine.settings.worker:
+            await self.engine.release_own_leases()
+        self.engine.start()
+        if self._webhook_worker:
+            self.deliverer.start()
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+        await self.deliverer.stop()

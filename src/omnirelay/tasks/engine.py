@@ -1,0 +1,233 @@
+"""The engine: creates tasks durably, moves them on from polls and callbacks, times them out.
+
+* :meth:`TaskEngine.create` group-commits a new task with its first webhook message.
+* :meth:`TaskEngine.observe` applies what an upstream said (a callback, a poll result).
+* The poll loop leases due tasks, asks each channel about its tasks in one batch, and backs
+  off while nothing changes; the sweep fails tasks past their deadline (refunded).
+* Every change is one transaction: status (compare-and-swap), the settle or refund entry
+  when it finishes, and the webhook message for the account's receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import sqlalchemy as sa
+import structlog
+
+from omnirelay.billing.ledger import Ledger
+from omnirelay.catalog import Catalog
+from omnirelay.db.engine import now_ms
+from omnirelay.db.tables import tasks, webhook_deliveries
+from omnirelay.db.writebehind import WriteBehind
+from omnirelay.errors import OmniRelayError
+from omnirelay.providers.registry import capable
+from omnirelay.settings import TaskSettings
+from omnirelay.tasks.billing import closing_entry
+from omnirelay.tasks.family import TaskFamily, TaskPoller
+from omnirelay.tasks.model import Status, TaskRecord, UpstreamState, advance
+from omnirelay.tasks.store import Change, TaskStore
+from omnirelay.webhooks.deliverer import Deliverer
+from omnirelay.webhooks.hooks import AccountHooks
+from omnirelay.webhooks.outbox import delivery_row
+
+__all__ = ["TaskEngine"]
+
+log = structlog.get_logger(__name__)
+
+
+class TaskEngine:
+    def __init__(
+        self,
+        *,
+        store: TaskStore,
+        writer: WriteBehind,
+        ledger: Ledger,
+        catalog: Catalog,
+        providers: Mapping[str, object],
+        hooks: AccountHooks,
+        deliverer: Deliverer,
+        settings: TaskSettings,
+        owner: str,
+    ) -> None:
+        self.store = store
+        self._writer = writer
+        self._ledger = ledger
+        self._catalog = catalog
+        self._providers = providers
+        self._hooks = hooks
+        self._deliverer = deliverer
+        self.settings = settings
+        self._owner = owner
+        self._families: dict[str, TaskFamily] = {}
+        self._loops: list[asyncio.Task[None]] = []
+
+    def register(self, family: TaskFamily) -> None:
+        self._families[family.name] = family
+
+    def render(self, record: TaskRecord) -> dict[str, object]:
+        return self._families[record.family].render(record)
+
+    # -- creating and changing tasks ------------------------------------------------------
+
+    async def create(self, record: TaskRecord) -> None:
+        """Store a new task (its hold was reserved by the caller) and its first webhook, durably."""
+        rows: list[tuple[sa.Table, dict[str, object]]] = [(tasks, record.values())]
+        delivery = await self._delivery(record)
+        if delivery is not None:
+            rows.append((webhook_deliveries, delivery))
+        await self._writer.commit_now(rows, [])
+        if delivery is not None:
+            self._deliverer.wake()
+
+    async def observe(self, record: TaskRecord, state: UpstreamState) -> TaskRecord | None:
+        """Apply an upstream observation; returns the new record, or None if it changed nothing."""
+        after = advance(record, state, now_ms())
+        if after is None:
+            return None
+        won = await self.commit([(record, after)])
+        return won[0].after if won else None
+
+    async def fail(self, record: TaskRecord, reason: str, status: str = Status.FAILURE) -> TaskRecord | None:
+        """End a task on the gateway's side (timeout, cancel); refunded if it held money."""
+        now = now_ms()
+        state = UpstreamState(status=status, progress=record.progress, fail_reason=reason, finish_time=now)
+        return await self.observe(record, state)
+
+    async def commit(self, pairs: Sequence[tuple[TaskRecord, TaskRecord]]) -> list[Change]:
+        """Apply ``(before, after)`` pairs; money moves only for the changes that win."""
+        changes = [await self._change(before, after) for before, after in pairs]
+        async with self._writer.lock:
+            won = await self.store.apply(changes)
+            for change in won:
+                if change.entry is not None:
+                    entry = change.entry
+                    await self._ledger.balances.post(entry.account_id, entry.key_id, entry.amount)
+        for change in won:
+            if change.after.finished:
+                self._log_finish(change.after)
+        if any(c.delivery is not None for c in won):
+            self._deliverer.wake()
+        return won
+
+    async def _change(self, before: TaskRecord, after: TaskRecord) -> Change:
+        after, entry = closing_entry(before, after)
+        return Change(before, after, entry, await self._delivery(after))
+
+    async def _delivery(self, record: TaskRecord) -> dict[str, object] | None:
+        url = record.notify_url or (await self._hooks.get(record.account_id)).url
+        if not url:
+            return None
+        return delivery_row(
+            task_id=record.id,
+            seq=record.version,
+            account_id=record.account_id,
+            url=url,
+            event=f"{record.family}.task.{record.status.lower()}",
+            payload=self.render(record),
+        )
+
+    def _log_finish(self, record: TaskRecord) -> None:
+        self._writer.add_log(
+            {
+                "request_id": record.id,
+                "created_at": now_ms(),
+                "account_id": record.account_id,
+                "key_id": record.key_id,
+                "endpoint": f"task:{record.family}/{record.action.lower()}",
+                "model": record.model,
+                "channel_id": record.channel_id,
+                "stream": False,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "cost": record.cost,
+                "latency_ms": (record.finish_time or record.updated_at) - record.submit_time,
+                "status": 200 if record.status == Status.SUCCESS else 502,
+                "error": record.fail_reason,
+            }
+        )
+
+    # -- background loops -----------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.settings.worker:
+            return
+        self._loops = [
+            asyncio.create_task(self._every(0.2, self.poll_once), name="omnirelay-task-poll"),
+            asyncio.create_task(self._every(self.settings.sweep_interval_s, self.sweep_once), name="omnirelay-sweep"),
+        ]
+
+    async def stop(self) -> None:
+        for loop in self._loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        self._loops = []
+
+    async def _every(self, interval_s: float, step: Callable[[], Awaitable[int]]) -> None:
+        while True:
+            try:
+                busy = await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store or an upstream may be away; the next round retries
+                log.exception("task engine round failed", step=step.__name__)
+                busy = 0
+            if not busy:
+                await asyncio.sleep(interval_s)
+
+    async def sweep_once(self) -> int:
+        """Fail (and refund) tasks past their deadline."""
+        overdue = await self.store.overdue(now_ms(), 100)
+        for record in overdue:
+            limit = int(self.settings.timeout_s)
+            await self.fail(record, f"The task did not finish within {limit} s; it was failed and refunded.")
+        return len(overdue)
+
+    async def poll_once(self) -> int:
+        """Lease due tasks and ask their channels about them, one batch per channel."""
+        now = now_ms()
+        claimed = await self.store.claim_due(
+            self._owner, now, int(self.settings.lease_s * 1000), self.settings.poll_batch
+        )
+        by_channel: defaultdict[int, list[TaskRecord]] = defaultdict(list)
+        for record in claimed:
+            by_channel[record.channel_id or 0].append(record)
+        await asyncio.gather(*(self._poll_channel(cid, records) for cid, records in by_channel.items()))
+        return len(claimed)
+
+    async def _poll_channel(self, channel_id: int, records: list[TaskRecord]) -> None:
+        channel = self._catalog.snapshot.channels.get(channel_id)
+        poller = capable(self._providers, channel.type, TaskPoller) if channel is not None else None
+        states: dict[str, UpstreamState] = {}
+        if channel is not None and poller is not None:
+            try:
+                states = await poller.poll(channel, [r.upstream_id or "" for r in records])
+            except OmniRelayError as exc:
+                log.warning("task poll failed", channel=channel_id, error=exc.message)
+        await self._apply_polled(records, states)
+
+    async def _apply_polled(self, records: list[TaskRecord], states: Mapping[str, UpstreamState]) -> None:
+        now = now_ms()
+        low, high = int(self.settings.poll_min_s * 1000), int(self.settings.poll_max_s * 1000)
+        changed: list[tuple[TaskRecord, TaskRecord]] = []
+        unchanged: list[tuple[TaskRecord, int, int]] = []
+        for record in records:
+            state = states.get(record.upstream_id or "")
+            after = advance(record, state, now) if state is not None else None
+            if after is None:
+                interval = min(high, max(low, record.poll_interval_ms * 2))
+                unchanged.append((record, now + interval, interval))
+            elif after.finished:
+                changed.append((record, after))
+            else:
+                changed.append((record, after.replace(next_poll_at=now + low, poll_interval_ms=low)))
+        await self.commit(changed)
+        await self.store.unchanged(unchanged, self._owner)
+
+    async def release_own_leases(self) -> None:
+        """At start on SQLite (one worker by definition): leases of a killed process end now."""
+        await self.store.clear_leases()

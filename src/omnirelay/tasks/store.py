@@ -1,0 +1,164 @@
+"""Every read and write of the ``tasks`` table, and the one transaction that moves a task on.
+
+A change is applied with compare-and-swap on ``version``: of two observers (a poll and an
+upstream callback, or two workers) only one wins, so a task is settled or refunded once.
+A finishing change writes its ledger entry and its webhook delivery in the same
+transaction as the status, so a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omnirelay.db.tables import accounts, api_keys, ledger_entries, tasks, webhook_deliveries
+from omnirelay.db.writebehind import LedgerRow, key_spend_delta
+from omnirelay.tasks.model import ACTIVE, Status, TaskRecord
+
+__all__ = ["Change", "TaskStore"]
+
+_WAITING = (*ACTIVE, Status.MODAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """``before`` becomes ``after``; with its money entry and webhook delivery, if any."""
+
+    before: TaskRecord
+    after: TaskRecord
+    entry: LedgerRow | None = None
+    delivery: dict[str, Any] | None = None
+
+
+class TaskStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pg = engine.dialect.name == "postgresql"
+
+    async def get(self, task_id: str) -> TaskRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(tasks).where(tasks.c.id == task_id))).mappings().first()
+        return TaskRecord.from_row(row) if row is not None else None
+
+    async def get_many(self, task_ids: Sequence[str], account_id: int) -> list[TaskRecord]:
+        if not task_ids:
+            return []
+        stmt = sa.select(tasks).where(tasks.c.id.in_(list(task_ids)), tasks.c.account_id == account_id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
+    async def by_upstream(self, channel_id: int, upstream_id: str) -> TaskRecord | None:
+        stmt = sa.select(tasks).where(tasks.c.channel_id == channel_id, tasks.c.upstream_id == upstream_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        return TaskRecord.from_row(row) if row is not None else None
+
+    async def claim_due(self, owner: str, now: int, lease_ms: int, limit: int) -> list[TaskRecord]:
+        """Lease up to ``limit`` tasks due for a poll; other workers skip them until the lease ends."""
+        due = (
+            sa.select(tasks.c.id)
+            .where(
+                tasks.c.next_poll_at <= now,
+                tasks.c.upstream_id.is_not(None),
+                sa.or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now),
+            )
+            .order_by(tasks.c.next_poll_at)
+            .limit(limit)
+        )
+        if self._pg:
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            sa.update(tasks)
+            .where(tasks.c.id.in_(due.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + lease_ms)
+            .returning(*tasks.c)
+        )
+        async with self._engine.begin() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
+    async def overdue(self, now: int, limit: int) -> list[TaskRecord]:
+        stmt = (
+            sa.select(tasks)
+            .where(tasks.c.status.in_(_WAITING), tasks.c.deadline < now)
+            .order_by(tasks.c.deadline)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
+    async def unchanged(self, records: Sequence[tuple[TaskRecord, int, int]], owner: str) -> None:
+        """Reschedule polled tasks that did not change: ``(record, next_poll_at, interval_ms)``."""
+        if not records:
+            return
+        stmt = (
+            sa.update(tasks)
+            .where(tasks.c.id == sa.bindparam("tid"), tasks.c.version == sa.bindparam("v"))
+            .values(next_poll_at=sa.bindparam("due"), poll_interval_ms=sa.bindparam("ival"), lease_until=None)
+        )
+        params = [{"tid": r.id, "v": r.version, "due": due, "ival": ival} for r, due, ival in records]
+        async with self._engine.begin() as conn:
+            await conn.execute(stmt, params)
+
+    async def clear_leases(self) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.update(tasks).where(tasks.c.lease_until.is_not(None)).values(lease_until=None))
+
+    async def apply(self, changes: Sequence[Change]) -> list[Change]:
+        """Apply ``changes`` in one transaction; returns those that won their compare-and-swap."""
+        if not changes:
+            return []
+        async with self._engine.begin() as conn:
+            won = [c for c in changes if await _swap(conn, c)]
+            await _write_money(conn, [c.entry for c in won if c.entry is not None])
+            deliveries = [c.delivery for c in won if c.delivery is not None]
+            if deliveries:
+                await conn.execute(sa.insert(webhook_deliveries), deliveries)
+        return won
+
+
+async def _swap(conn: AsyncConnection, change: Change) -> bool:
+    values = change.after.values()
+    values.pop("id")
+    values["lease_until"] = None
+    stmt = (
+        sa.update(tasks)
+        .where(tasks.c.id == change.before.id, tasks.c.version == change.before.version)
+        .values(**values)
+    )
+    result = await conn.execute(stmt)
+    return bool(result.rowcount == 1)
+
+
+async def _write_money(conn: AsyncConnection, entries: list[LedgerRow]) -> None:
+    if not entries:
+        return
+    await conn.execute(
+        sa.insert(ledger_entries),
+        [
+            {
+                "account_id": e.account_id,
+                "key_id": e.key_id,
+                "request_id": e.request_id,
+                "kind": e.kind,
+                "amount": e.amount,
+                "created_at": e.created_at,
+            }
+            for e in entries
+        ],
+    )
+    for e in entries:
+        await conn.execute(
+            sa.update(accounts).where(accounts.c.id == e.account_id).values(balance=accounts.c.balance + e.amount)
+        )
+        if e.key_id is not None:
+            delta = key_spend_delta(e)
+            await conn.execute(
+                sa.update(api_keys).where(api_keys.c.id == e.key_id).values(spent=api_keys.c.spent + delta)
+            )

@@ -1,0 +1,96 @@
+"""Each account's webhook settings: a global destination URL and its ``whsec_`` signing secret.
+
+The secret is created on first need and kept sealed (like channel secrets). Deliveries look
+it up here; the admin API reads, sets and rotates it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omnirelay.channels.crypto import SecretBox
+from omnirelay.db.engine import now_ms
+from omnirelay.db.tables import account_webhooks
+from omnirelay.webhooks.signing import new_secret
+
+__all__ = ["AccountHook", "AccountHooks"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHook:
+    account_id: int
+    url: str | None
+    secret: str
+
+
+class AccountHooks:
+    """Read-through cache over ``account_webhooks``; entries live ``ttl_s`` (changes reach every process)."""
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox, ttl_s: float = 2.0) -> None:
+        self._engine = engine
+        self._box = box
+        self._ttl_s = ttl_s
+        self._cache: dict[int, tuple[float, AccountHook]] = {}
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    async def get(self, account_id: int) -> AccountHook:
+        cached = self._cache.get(account_id)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl_s:
+            return cached[1]
+        hook = await self._load_or_create(account_id)
+        self._cache[account_id] = (time.monotonic(), hook)
+        return hook
+
+    async def _load_or_create(self, account_id: int) -> AccountHook:
+        hook = await self._load(account_id)
+        if hook is not None:
+            return hook
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    sa.insert(account_webhooks).values(
+                        account_id=account_id, url=None, secret=self._box.seal([new_secret()]), updated_at=now_ms()
+                    )
+                )
+        except sa.exc.IntegrityError:
+            pass  # another process created it first: use theirs
+        created = await self._load(account_id)
+        assert created is not None
+        return created
+
+    async def _load(self, account_id: int) -> AccountHook | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(sa.select(account_webhooks).where(account_webhooks.c.account_id == account_id))
+            ).first()
+        if row is None:
+            return None
+        return AccountHook(account_id, row.url, self._box.open(row.secret)[0])
+
+    async def set_url(self, account_id: int, url: str | None) -> AccountHook:
+        await self.get(account_id)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(account_webhooks)
+                .where(account_webhooks.c.account_id == account_id)
+                .values(url=url, updated_at=now_ms())
+            )
+        self._cache.pop(account_id, None)
+        return await self.get(account_id)
+
+    async def rotate(self, account_id: int) -> AccountHook:
+        await self.get(account_id)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(account_webhooks)
+                .where(account_webhooks.c.account_id == account_id)
+                .values(secret=self._box.seal([new_secret()]), updated_at=now_ms())
+            )
+        self._cache.pop(account_id, None)
+        return await self.get(account_id)
