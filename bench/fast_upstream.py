@@ -8,6 +8,8 @@ to answer, from precomputed bytes:
   sent with ``Transfer-Encoding: chunked``, one HTTP chunk per event;
 * ``POST /v1/rerank`` (Jina's shape, what an ``openai`` channel sends): fixed descending scores
   for as many documents as were sent (``top_n`` honoured), no documents echoed;
+* ``POST /v1/files``: a fixed file object, whatever was uploaded (the baseline of the
+  ``files`` scenario: the cost of carrying the body over loopback);
 * ``GET /v1/models``;
 * ``GET /healthz`` and ``GET /health``.
 
@@ -138,6 +140,20 @@ def _models() -> bytes:
 
 MODELS = _models()
 HEALTH = _response("200 OK", b'{"status":"ok"}')
+FILE = _response(
+    "200 OK",
+    orjson.dumps(
+        {
+            "id": "file-fake0000000000000000",
+            "object": "file",
+            "bytes": 1 << 20,
+            "created_at": CREATED,
+            "filename": "bench.jsonl",
+            "purpose": "batch",
+            "status": "processed",
+        }
+    ),
+)
 NOT_FOUND = _error("404 Not Found", "Unknown request URL.")
 BAD_JSON = _error("400 Bad Request", "The request body is not valid JSON.")
 NO_LENGTH = _error("411 Length Required", "Send a Content-Length.")
@@ -201,6 +217,8 @@ def route(method: bytes, path: bytes, body: bytes) -> bytes:
         return chat_answer(body)
     if method == b"POST" and path == b"/v1/rerank":
         return rerank_answer(body)
+    if method == b"POST" and path == b"/v1/files":
+        return FILE
     if method == b"GET":
         if path == b"/v1/models":
             return MODELS

@@ -28,6 +28,7 @@ SCENARIO_NAMES = {
     "models": "model list",
     "rerank": "rerank (4 documents)",
     "rerank_local": "rerank, local bi-encoder (4 documents)",
+    "files": "file upload (1 MiB)",
 }
 
 
@@ -84,6 +85,8 @@ def targets(runs: dict[tuple[str, int, str], dict[str, Any]]) -> list[str]:
             f"(target >= {TARGET_RPS:,.0f}): {'MET' if ok else 'MISSED'}"
         )
     for scenario in SCENARIO_NAMES:
+        if scenario == "files":  # the target is about relaying calls; an upload is parsed and written to disk
+            continue
         direct, gateway = runs.get((scenario, 1, "direct")), runs.get((scenario, 1, "omnirelay"))
         if direct and gateway:
             added = (gateway["p50_us"] - direct["p50_us"]) / 1000
@@ -96,7 +99,7 @@ def targets(runs: dict[tuple[str, int, str], dict[str, Any]]) -> list[str]:
 
 
 def billing(db: Path, runs: dict[tuple[str, int, str], dict[str, Any]]) -> list[str]:
-    measured = sum(r["requests"] for (s, _, t), r in runs.items() if t == "omnirelay" and s != "models")
+    measured = sum(r["requests"] for (s, _, t), r in runs.items() if t == "omnirelay" and s not in ("models", "files"))
     with sqlite3.connect(db) as conn:
         logs = conn.execute("SELECT count(*) FROM request_logs").fetchone()[0]
         ok_logs = conn.execute("SELECT count(*) FROM request_logs WHERE status = 200").fetchone()[0]

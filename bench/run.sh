@@ -8,7 +8,8 @@
 # Scenarios (bench/wrk/*.lua): chat (POST /v1/chat/completions), stream (the same with
 # "stream": true, 20 chunks, latency = time to last byte), models (GET /v1/models).
 # Optional: rerank (POST /v1/rerank through the fake upstream), rerank_local (the built-in
-# local bi-encoder; a *_local scenario has no "direct" target), e.g. SCENARIOS="rerank rerank_local".
+# local bi-encoder; a *_local scenario has no "direct" target), e.g. SCENARIOS="rerank rerank_local";
+# files (POST /v1/files, a 1 MiB multipart upload streamed to disk; not billed, so not counted as log rows).
 # Environment:
 #   DURATION=10        seconds per measured wrk run
 #   WARMUP=2           unrecorded seconds per scenario and target before measuring
@@ -143,7 +144,7 @@ warmup() {  # warmup TARGET SCENARIO
   for c in $CONCURRENCY; do (( c > max )) && max=$c; done
   out="$(timeout $(( WARMUP + 30 )) wrk -t"$WRK_THREADS" -c"$max" -d"${WARMUP}s" --timeout 10s \
     -s "$BENCH_DIR/wrk/$2.lua" "http://127.0.0.1:$(port_of "$1")" 2>&1 || true)"
-  if [[ "$1" == omnirelay && "$2" != models ]]; then
+  if [[ "$1" == omnirelay && "$2" != models && "$2" != files ]]; then
     EXPECTED_LOGS=$(( EXPECTED_LOGS + $(count_requests "$out") ))
   fi
 }
@@ -177,7 +178,7 @@ measure() {  # measure TARGET SCENARIO CONCURRENCY: one wrk run, one JSON line i
   json="$(sed -n 's/^BENCH_JSON //p' <<<"$out")"
   [[ -n "$json" ]] || die "no BENCH_JSON line from wrk: $out"
   backlog=null
-  if [[ "$target" == omnirelay && "$scen" != models ]]; then
+  if [[ "$target" == omnirelay && "$scen" != models && "$scen" != files ]]; then
     EXPECTED_LOGS=$(( EXPECTED_LOGS + $(count_requests "$out") ))
     backlog="$(store_backlog)"
   fi

@@ -72,7 +72,7 @@ def test_claude_sdk_reaches_an_openai_upstream_and_is_billed(via_openai: tuple[G
         "system": "Be brief.",
         "messages": [{"role": "user", "content": "one two"}],
     }
-    message = claude(gateway).messages.create(**ask)  # type: ignore[call-overload]
+    message = claude(gateway).messages.create(**ask)
     assert message.id.startswith("msg_") and message.type == "message" and message.stop_reason == "end_turn"
     assert message.content[0].type == "text" and message.content[0].text == "Hello! You said: one two"
     assert (message.usage.input_tokens, message.usage.output_tokens) == (10, 5)  # the fake counts words + 3 a message
@@ -137,16 +137,16 @@ def test_openai_sdk_reaches_an_anthropic_channel(stack: ExitStack, make_gateway:
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
 
     ask = [{"role": "user", "content": "What's the weather in Paris? Use get_weather."}]
-    called = gpt(gateway).chat.completions.create(model="claude-test", messages=ask, tools=[OPENAI_WEATHER])  # type: ignore[list-item,arg-type]
-    tool_call = called.choices[0].message.tool_calls[0]  # type: ignore[index]
+    called = gpt(gateway).chat.completions.create(model="claude-test", messages=ask, tools=[OPENAI_WEATHER])
+    tool_call = called.choices[0].message.tool_calls[0]
     assert (
         called.choices[0].finish_reason == "tool_calls" and called.choices[0].message.content == "Calling get_weather."
     )
-    assert json.loads(tool_call.function.arguments) == {"city": "test"}  # type: ignore[union-attr]
+    assert json.loads(tool_call.function.arguments) == {"city": "test"}
 
     streamed = gpt(gateway).chat.completions.create(
         model="claude-test", messages=ask, tools=[OPENAI_WEATHER], stream=True
-    )  # type: ignore[list-item,arg-type]
+    )
     arguments = "".join(
         d.function.arguments or "" for c in streamed for d in c.choices[0].delta.tool_calls or [] if d.function
     )
@@ -159,7 +159,7 @@ def test_openai_sdk_reaches_an_anthropic_channel(stack: ExitStack, make_gateway:
         {"role": "tool", "tool_call_id": tool_call.id, "content": "18C"},
         {"role": "user", "content": [{"type": "text", "text": "And this?"}, image]},
     ]
-    final = gpt(gateway).chat.completions.create(model="claude-test", messages=history, tools=[OPENAI_WEATHER])  # type: ignore[list-item,arg-type]
+    final = gpt(gateway).chat.completions.create(model="claude-test", messages=history, tools=[OPENAI_WEATHER])
     assert final.choices[0].message.content == "Hello! You said: 18C And this? [1 image]"
 
     logs = gateway.logs(model="claude-test")
@@ -190,10 +190,19 @@ def test_errors_come_in_anthropic_shape(via_openai: tuple[Gateway, Upstream]) ->
         error = response.json()
         assert error["type"] == "error" and error["error"]["type"] == kind and error["error"]["message"]
     with pytest.raises(anthropic.AuthenticationError):
-        claude(gateway, "sk-wrong").messages.create(**body)  # type: ignore[arg-type]
+        claude(gateway, "sk-wrong").messages.create(**body)
     with pytest.raises(anthropic.NotFoundError):
-        claude(gateway).messages.create(**{**body, "model": "nope"})  # type: ignore[arg-type]
+        claude(gateway).messages.create(**{**body, "model": "nope"})
     assert len(upstream.chat_requests()) == 1
+
+    upstream.knobs.cut_stream_after = 1  # the upstream breaks after the first bytes reached the client
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        with claude(gateway).messages.stream(**body) as stream:
+            list(stream.text_stream)
+    assert caught.value.body["error"]["type"] == "api_error"
+    broken = gateway.logs(model="gpt-test")[0]
+    assert (broken["endpoint"], broken["status"], broken["cost"]) == ("/v1/messages", 502, 0)
+    assert_ledger_balanced(gateway)
 
 
 def test_overloaded_anthropic_channel_fails_over(stack: ExitStack, make_gateway: Callable[..., Gateway]) -> None:
@@ -214,7 +223,7 @@ def test_overloaded_anthropic_channel_fails_over(stack: ExitStack, make_gateway:
     with pytest.raises(anthropic.APIStatusError) as caught:
         claude(gateway).messages.create(model="claude-test", max_tokens=50, messages=ask)
     assert caught.value.status_code == 502
-    assert caught.value.body["error"]["type"] == "api_error"  # type: ignore[index]
+    assert caught.value.body["error"]["type"] == "api_error"
     logs = gateway.logs(model="claude-test")
     assert logs[0]["status"] == 502 and logs[0]["cost"] == 0 and logs[0]["endpoint"] == "/v1/messages"
     assert [log["cost"] for log in logs[1:]] == [15, 15]  # 5 prompt tokens, 5 completion tokens at 2

@@ -66,8 +66,9 @@ def last_cost(gateway: Gateway) -> tuple[str, int]:
 def test_url_answers_are_gateway_links_that_open_without_a_key(setup: tuple[Gateway, Upstream]) -> None:
     gateway, upstream = setup
     answer = client(gateway).images.generate(model="dall-e-2", prompt="a red fox", size="256x256", n=2)
-    assert len(answer.data) == 2
-    for item in answer.data:
+    data = answer.data or []
+    assert len(data) == 2
+    for item in data:
         assert item.url and item.url.startswith(gateway.url + "/v1/images/content/")
         assert upstream.url not in item.url
         fetched = httpx.get(item.url)  # no key
@@ -75,7 +76,7 @@ def test_url_answers_are_gateway_links_that_open_without_a_key(setup: tuple[Gate
         assert opened(fetched.content).size == (256, 256)
     assert last_cost(gateway) == ("images.generations", 2 * 16_000)
 
-    url = answer.data[0].url
+    url = data[0].url
     assert url is not None
     assert httpx.get(url[:-4] + "0000").status_code == 404, "a forged signature opens nothing"
     kept = client(gateway).files.list(purpose="image").data
@@ -117,6 +118,21 @@ def test_prices_by_model_size_and_quality_times_n(setup: tuple[Gateway, Upstream
     assert last_cost(gateway)[1] == 80_000
     images.generate(model="dall-e-3", prompt="x", size="256x256", response_format="b64_json")
     assert last_cost(gateway)[1] == 40_000
+    assert_ledger_balanced(gateway)
+
+
+def test_n_images_are_reserved_before_the_call(
+    make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
+) -> None:
+    upstream = make_upstream()
+    gateway = make_gateway(**funded(balance=50_000), channels=[channel("img", upstream, models=MODELS)], prices=PRICES)
+    images = client(gateway).images
+    with pytest.raises(openai.APIStatusError) as caught:  # 4 x 16,000 cannot be held
+        images.generate(model="dall-e-2", prompt="x", size="256x256", n=4, response_format="b64_json")
+    assert caught.value.status_code == 402
+    assert not [r for r in upstream.fake.requests if r.path.startswith("/v1/images")]
+    images.generate(model="dall-e-2", prompt="x", size="256x256", n=3, response_format="b64_json")
+    assert last_cost(gateway)[1] == 48_000
     assert_ledger_balanced(gateway)
 
 
@@ -166,8 +182,9 @@ def test_variations_answer_links(setup: tuple[Gateway, Upstream]) -> None:
     answer = client(gateway).images.create_variation(
         image=("a.png", picture(), "image/png"), model="dall-e-2", n=2, size="256x256"
     )
-    assert len(answer.data) == 2
-    for item in answer.data:
+    data = answer.data or []
+    assert len(data) == 2
+    for item in data:
         assert item.url is not None
         assert opened(httpx.get(item.url).content).size == (256, 256)
     assert last_cost(gateway) == ("images.variations", 2 * 16_000)

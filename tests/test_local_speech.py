@@ -171,3 +171,19 @@ def test_without_the_speech_extra_the_models_are_hidden_and_explained(tmp_path: 
     )
     assert done.returncode == 0, done.stderr
     assert "no extra ok" in done.stdout
+
+
+def test_an_older_local_channel_gains_the_speech_models(make_gateway: Callable[..., Gateway]) -> None:
+    older = make_gateway(**funded())
+    local = next(c for c in older.admin_json("GET", "/api/admin/channels")["data"] if c["name"] == "local")
+    older.admin_json(
+        "PATCH", f"/api/admin/channels/{local['id']}", json={"models": ["all-minilm-l6-v2"], "priority": -50}
+    )
+    older.admin_json("PUT", "/api/admin/prices/piper-joe", json={"mode": "per_call", "per_call": 7})
+    newer = make_gateway(**funded())  # the next start on the same store
+    again = newer.admin_json("GET", f"/api/admin/channels/{local['id']}")
+    assert STT in again["models"] and TTS in again["models"] and "all-minilm-l6-v2" in again["models"]
+    assert again["priority"] == -50, "the operator's other changes stay"
+    prices = {p["model"]: p for p in newer.admin_json("GET", "/api/admin/prices")["data"]}
+    assert (prices[TTS]["mode"], prices[TTS]["per_call"]) == ("per_call", 7)
+    assert prices[STT]["mode"] == "free"

@@ -1,4 +1,5 @@
 -- Shared by the scenario scripts, which set `bench` = {name, method, path, body, expect}
+-- (and `content_type` when the body is not JSON)
 -- and then dofile() this file.
 --
 -- Environment: BENCH_KEY (bearer token; default sk-bench-master-key).
@@ -10,7 +11,7 @@ wrk.method = bench.method
 wrk.path = bench.path
 wrk.body = bench.body
 if bench.body then
-  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Content-Type"] = bench.content_type or "application/json"
 end
 local key = os.getenv("BENCH_KEY")
 if key == nil or key == "" then

@@ -38,7 +38,9 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # One connection: SQLite has one writer anyway, and a second connection waiting for the
+        # write lock sleeps in SQLite's busy handler for milliseconds; waiting here is an await.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

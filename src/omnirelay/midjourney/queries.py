@@ -53,7 +53,7 @@ class MidjourneyQueries:
         self._signer = signer
 
     async def _own(self, task_id: str, caller: Caller) -> TaskRecord:
-        record = await self._engine.store.get(task_id)
+        record = await self._engine.read(task_id)
         if record is None or record.account_id != caller.key.account_id or record.family != "mj":
             raise NotFound(f"No task {task_id} of yours exists (or it has expired).", code="task_not_found")
         return record
@@ -62,7 +62,7 @@ class MidjourneyQueries:
         return self._family.render(await self._own(task_id, caller))
 
     async def list(self, ids: Sequence[str], caller: Caller) -> list[dict[str, Any]]:
-        records = await self._engine.store.get_many(ids, caller.key.account_id)
+        records = await self._engine.read_many(ids, caller.key.account_id)
         order = {task_id: i for i, task_id in enumerate(ids)}
         records = [r for r in records if r.family == "mj"]
         records.sort(key=lambda r: order.get(r.id, 0))
@@ -80,7 +80,7 @@ class MidjourneyQueries:
         return envelope(answer.code, answer.description, answer.result)
 
     async def image(self, task_id: str, signature: str) -> tuple[bytes, str]:
-        record = await self._engine.store.get(task_id)
+        record = await self._engine.read(task_id)
         if record is None or not self._signer.verify(task_id, signature):
             raise NotFound(f"No image {task_id} exists.", code="midjourney_task_not_found")
         url = record.result.get("imageUrl")

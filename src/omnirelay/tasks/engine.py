@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -37,6 +39,9 @@ from omnirelay.webhooks.outbox import delivery_row
 __all__ = ["TaskEngine"]
 
 log = structlog.get_logger(__name__)
+
+_RECENT_MAX = 100_000
+_RECENT_TTL_S = 1.0
 
 
 class TaskEngine:
@@ -64,12 +69,49 @@ class TaskEngine:
         self._owner = owner
         self._families: dict[str, TaskFamily] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._recent: dict[str, tuple[float, TaskRecord]] = {}
+        self._single_process = store.single_process
 
     def register(self, family: TaskFamily) -> None:
         self._families[family.name] = family
 
     def render(self, record: TaskRecord) -> dict[str, object]:
         return self._families[record.family].render(record)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _remember(self, record: TaskRecord) -> None:
+        if len(self._recent) >= _RECENT_MAX:
+            for stale in list(itertools.islice(self._recent, _RECENT_MAX // 10)):
+                del self._recent[stale]
+        self._recent.pop(record.id, None)
+        self._recent[record.id] = (time.monotonic(), record)
+
+    async def read(self, task_id: str) -> TaskRecord | None:
+        """A task as fetch endpoints show it: from memory when this process saw its last change.
+
+        With one process (SQLite) memory is always current; with several, an entry is trusted
+        for ``_RECENT_TTL_S`` only, since another worker may have moved the task on since.
+        """
+        seen = self._recent.get(task_id)
+        if seen is not None and (self._single_process or time.monotonic() - seen[0] < _RECENT_TTL_S):
+            return seen[1]
+        record = await self.store.get(task_id)
+        if record is not None:
+            self._remember(record)
+        return record
+
+    async def read_many(self, task_ids: Sequence[str], account_id: int) -> list[TaskRecord]:
+        found = [r for r in [self._recent_fresh(i) for i in task_ids] if r is not None]
+        missing = [i for i in task_ids if i not in {r.id for r in found}]
+        found += await self.store.get_many(missing, account_id)
+        return [r for r in found if r.account_id == account_id]
+
+    def _recent_fresh(self, task_id: str) -> TaskRecord | None:
+        seen = self._recent.get(task_id)
+        if seen is not None and (self._single_process or time.monotonic() - seen[0] < _RECENT_TTL_S):
+            return seen[1]
+        return None
 
     # -- creating and changing tasks ------------------------------------------------------
 
@@ -80,6 +122,7 @@ class TaskEngine:
         if delivery is not None:
             rows.append((webhook_deliveries, delivery))
         await self._writer.commit_now(rows, [])
+        self._remember(record)
         if delivery is not None:
             self._deliverer.wake()
 
@@ -107,6 +150,7 @@ class TaskEngine:
                     entry = change.entry
                     await self._ledger.balances.post(entry.account_id, entry.key_id, entry.amount)
         for change in won:
+            self._remember(change.after)
             if change.after.finished:
                 self._log_finish(change.after)
         if any(c.delivery is not None for c in won):

@@ -38,6 +38,8 @@ class TaskStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._pg = engine.dialect.name == "postgresql"
+        self.single_process = engine.dialect.name == "sqlite"
+        """SQLite: one gateway process owns the store, so what it remembers is current."""
 
     async def get(self, task_id: str) -> TaskRecord | None:
         async with self._engine.connect() as conn:
@@ -115,7 +117,7 @@ class TaskStore:
         if not changes:
             return []
         async with self._engine.begin() as conn:
-            won = [c for c in changes if await _swap(conn, c)]
+            won = await _swap(conn, changes, lock=self._pg)
             await _write_money(conn, [c.entry for c in won if c.entry is not None])
             deliveries = [c.delivery for c in won if c.delivery is not None]
             if deliveries:
@@ -123,17 +125,31 @@ class TaskStore:
         return won
 
 
-async def _swap(conn: AsyncConnection, change: Change) -> bool:
-    values = change.after.values()
-    values.pop("id")
-    values["lease_until"] = None
-    stmt = (
-        sa.update(tasks)
-        .where(tasks.c.id == change.before.id, tasks.c.version == change.before.version)
-        .values(**values)
-    )
-    result = await conn.execute(stmt)
-    return bool(result.rowcount == 1)
+async def _swap(conn: AsyncConnection, changes: Sequence[Change], *, lock: bool) -> list[Change]:
+    """Compare-and-swap on ``version`` for a whole batch: lock and read the versions, write the winners."""
+    ids = [c.before.id for c in changes]
+    current = sa.select(tasks.c.id, tasks.c.version).where(tasks.c.id.in_(ids))
+    if lock:
+        current = current.with_for_update()
+    versions = {r.id: r.version for r in await conn.execute(current)}
+    won: list[Change] = []
+    for change in changes:
+        if versions.get(change.before.id) == change.before.version:
+            versions[change.before.id] = change.after.version  # a second change of one task in a batch chains
+            won.append(change)
+    if won:
+        columns = [c for c in won[0].after.values() if c != "id"]
+        stmt = (
+            sa.update(tasks)
+            .where(tasks.c.id == sa.bindparam("_id"), tasks.c.version == sa.bindparam("_v"))
+            .values({c: sa.bindparam(c) for c in columns} | {"lease_until": None})
+        )
+        params = [
+            {k: v for k, v in c.after.values().items() if k != "id"} | {"_id": c.before.id, "_v": c.before.version}
+            for c in won
+        ]
+        await conn.execute(stmt, params)
+    return won
 
 
 async def _write_money(conn: AsyncConnection, entries: list[LedgerRow]) -> None:

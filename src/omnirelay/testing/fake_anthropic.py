@@ -2,8 +2,8 @@
 
 ``POST /v1/messages`` (plain and streamed: ``message_start``, ``ping``, content blocks,
 ``message_delta``, ``message_stop``), tool use when the prompt names a tool, images, and
-``GET /v1/models``. It requires ``anthropic-version`` and checks ``x-api-key`` when
-``api_key`` is set. Usage is deterministic (words), so tests can assert exact bills::
+``GET /v1/models``. It requires ``anthropic-version`` and, when ``api_key`` is set, that key
+in ``x-api-key`` or ``Authorization: Bearer``. Usage is deterministic (words), so tests can assert exact bills::
 
     fake = FakeAnthropic(FakeAnthropicKnobs(status=529, fail_times=1))
     with serve_in_thread(fake.app) as url:
@@ -88,7 +88,8 @@ class FakeAnthropic:
 
     def _refusal(self, request: Request) -> Response | None:
         knobs = self.knobs
-        if knobs.api_key is not None and request.headers.get("x-api-key") != knobs.api_key:
+        keys = {request.headers.get("x-api-key"), request.headers.get("authorization", "").removeprefix("Bearer ")}
+        if knobs.api_key is not None and knobs.api_key not in keys:
             return _error(401, "invalid x-api-key")
         if not request.headers.get("anthropic-version"):
             return _error(400, "anthropic-version: header is required")

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from omnirelay.api.body import read_body, read_json
 from omnirelay.api.midjourney.errors import envelope_response, error_response
@@ -106,19 +106,28 @@ async def callback(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def midjourney_routes() -> list[BaseRoute]:
+def _family_routes(mode: str | None) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
+        Route(
+            "/insight-face/swap" if endpoint == "swap" else f"/submit/{endpoint}",
+            _submit(endpoint, mode),
+            methods=["POST"],
+        )
+        for endpoint in ENDPOINTS
+    ]
+    return [
+        *routes,
+        Route("/task/{task_id}/fetch", fetch, methods=["GET"]),
+        Route("/task/list-by-condition", list_by_condition, methods=["POST"]),
+        Route("/task/list-by-ids", list_by_condition, methods=["POST"]),
+        Route("/task/{task_id}/image-seed", image_seed, methods=["GET"]),
+    ]
+
+
+def midjourney_routes() -> list[BaseRoute]:
+    """Mounted per prefix, so other families' requests skip all of these with one check."""
+    return [
         Route("/mj/image/{task_id}", image, methods=["GET"]),
         Route("/mj/callback/{channel_id:int}/{token}", callback, methods=["POST"]),
+        *[Mount(f"{prefix}/mj", routes=_family_routes(mode)) for prefix, mode in _MODES.items()],
     ]
-    for prefix, mode in _MODES.items():
-        for endpoint in ENDPOINTS:
-            path = "/mj/insight-face/swap" if endpoint == "swap" else f"/mj/submit/{endpoint}"
-            routes.append(Route(prefix + path, _submit(endpoint, mode), methods=["POST"]))
-        routes += [
-            Route(prefix + "/mj/task/{task_id}/fetch", fetch, methods=["GET"]),
-            Route(prefix + "/mj/task/list-by-condition", list_by_condition, methods=["POST"]),
-            Route(prefix + "/mj/task/list-by-ids", list_by_condition, methods=["POST"]),
-            Route(prefix + "/mj/task/{task_id}/image-seed", image_seed, methods=["GET"]),
-        ]
-    return routes

@@ -68,6 +68,20 @@ def _image_part(block: dict[str, Any], param: str) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": source["url"]}}
 
 
+def _document_part(block: dict[str, Any], param: str) -> dict[str, Any]:
+    """A PDF as an OpenAI file part; a plain-text document as text."""
+    source = as_object(block.get("source"))
+    data = source.get("data")
+    _require(isinstance(data, str), "A document needs a base64 or text source.", f"{param}.source")
+    if source.get("type") == "text":
+        return {"type": "text", "text": data}
+    _require(source.get("type") == "base64", "A document source is base64 or text here.", f"{param}.source")
+    file = {"file_data": f"data:{source.get('media_type') or 'application/pdf'};base64,{data}"}
+    if isinstance(block.get("title"), str):
+        file["filename"] = block["title"]
+    return {"type": "file", "file": file}
+
+
 def _collapse(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
     """Text-only content as one string (what every OpenAI-compatible upstream accepts), else parts."""
     if all(p["type"] == "text" for p in parts):
@@ -107,6 +121,8 @@ def _user_messages(content: Any, param: str) -> list[dict[str, Any]]:
             parts.append({"type": "text", "text": str(block.get("text") or "")})
         elif kind == "image":
             parts.append(_image_part(block, where))
+        elif kind == "document":
+            parts.append(_document_part(block, where))
         elif kind == "tool_result":
             message, images = _tool_result(block, where)
             tools.append(message)
