@@ -225,7 +225,7 @@ def main() -> None:
             subprocess.Popen(
                 [*os.environ.get("BENCH_GATEWAY_PREFIX", "").split(), omnirelay, "serve", "-c", str(config)],
                 env=env,
-                stdout=subprocess.DEVNULL, stderr=open("/tmp/gw_err.txt", "w"),
+                stdout=subprocess.DEVNULL,
             ),
         ]
         try:

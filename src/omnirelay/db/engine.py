@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -21,6 +22,14 @@ def now_ms() -> int:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+_JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+"""JSON columns (task payloads) through orjson rather than the standard library."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,10 +49,10 @@ def create_engine(url: str) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # One connection: SQLite has one writer anyway, and a second connection waiting for the
         # write lock sleeps in SQLite's busy handler for milliseconds; waiting here is an await.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120)
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=120, **_JSON)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **_JSON)
 
 
 async def bump_revision(conn: AsyncConnection) -> None:
