@@ -11,6 +11,10 @@ to answer, from precomputed bytes:
 * ``POST /v1/files``: a fixed file object, whatever was uploaded (the baseline of the
   ``files`` scenario: the cost of carrying the body over loopback);
 * ``GET /v1/models``;
+* Midjourney-Proxy: ``POST /mj/submit/imagine`` (accepted at once) and
+  ``POST /mj/task/list-by-condition`` (every task finished), for ``bench/tasks.py``;
+* a webhook receiver: ``POST /hook`` counts deliveries and the delay from the state change in
+  the body to arrival; ``GET /hook/stats`` reports and resets;
 * ``GET /healthz`` and ``GET /health``.
 
 The model name of the request is echoed back. No authentication: any key is accepted.
@@ -25,7 +29,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import signal
+import time
 from typing import Any, cast
 
 import orjson
@@ -155,6 +161,7 @@ FILE = _response(
     ),
 )
 NOT_FOUND = _error("404 Not Found", "Unknown request URL.")
+NO_CONTENT = b"HTTP/1.1 204 No Content\r\n" + _SERVER + b"Content-Length: 0\r\n\r\n"
 BAD_JSON = _error("400 Bad Request", "The request body is not valid JSON.")
 NO_LENGTH = _error("411 Length Required", "Send a Content-Length.")
 TOO_LARGE = _error("413 Payload Too Large", "The request is too large.")
@@ -211,8 +218,67 @@ def rerank_answer(body: bytes) -> bytes:
     return answer
 
 
+_MJ_IDS = itertools.count(int(time.time() * 1000) * 1000)
+_HOOK: dict[str, Any] = {"count": 0, "first": None, "last": None, "delays_ms": []}
+
+
+def mj_submit_answer() -> bytes:
+    result = str(next(_MJ_IDS))
+    return _response(
+        "200 OK", b'{"code":1,"description":"Submit success","result":"' + result.encode() + b'","properties":{}}'
+    )
+
+
+def mj_list_answer(body: bytes) -> bytes:
+    """Every asked task has finished (the engine's poll sees SUCCESS on its first round)."""
+    now = int(time.time() * 1000)
+    ids = orjson.loads(body).get("ids", [])
+    tasks = [
+        {
+            "id": i,
+            "action": "IMAGINE",
+            "status": "SUCCESS",
+            "progress": "100%",
+            "startTime": now,
+            "finishTime": now,
+            "imageUrl": f"http://127.0.0.1/attachments/{i}.png",
+            "buttons": [],
+            "properties": {},
+        }
+        for i in ids
+    ]
+    return _response("200 OK", orjson.dumps(tasks))
+
+
+def hook_answer(body: bytes) -> bytes:
+    """A webhook receiver: counts deliveries and the delay from the task's state change to arrival."""
+    now = time.time() * 1000
+    task = orjson.loads(body)
+    changed = task.get("finishTime") or task.get("startTime") or task.get("submitTime")
+    _HOOK["count"] += 1
+    _HOOK["first"] = _HOOK["first"] or now
+    _HOOK["last"] = now
+    if changed:
+        _HOOK["delays_ms"].append(now - changed)
+    return NO_CONTENT
+
+
+def hook_stats() -> bytes:
+    answer = _response("200 OK", orjson.dumps(_HOOK))
+    _HOOK.update(count=0, first=None, last=None, delays_ms=[])
+    return answer
+
+
 def route(method: bytes, path: bytes, body: bytes) -> bytes:
     path = path.split(b"?", 1)[0]
+    if method == b"POST" and path == b"/mj/submit/imagine":
+        return mj_submit_answer()
+    if method == b"POST" and path == b"/mj/task/list-by-condition":
+        return mj_list_answer(body)
+    if method == b"POST" and path == b"/hook":
+        return hook_answer(body)
+    if method == b"GET" and path == b"/hook/stats":
+        return hook_stats()
     if method == b"POST" and path == b"/v1/chat/completions":
         return chat_answer(body)
     if method == b"POST" and path == b"/v1/rerank":

@@ -1,34 +1,32 @@
-"""Benchmark the task engine: Midjourney submits+fetches per second, and signed webhook deliveries.
+"""Benchmark the task engine: Midjourney submits and fetches per second, and signed webhook deliveries.
 
-Starts three processes on loopback: a minimal Midjourney-Proxy upstream (answers every submit
-at once, reports every task finished on the first poll), the gateway (SQLite, billing on,
-one worker), and this load generator, which also runs the webhook receiver.
+Three processes on loopback: ``bench/fast_upstream.py`` (a Midjourney-Proxy that accepts every
+submit at once and reports every task finished on the first poll, and also the webhook
+receiver), the gateway (SQLite, billing on, one worker process), and ``wrk`` as the client.
 
     .venv/bin/python bench/tasks.py --duration 10 --concurrency 32
 
-Reported: submits/s (each loop = submit + fetch), submit latency p50/p99, webhook deliveries/s,
-and the delay from a task's state change (the time in its JSON) to the delivery's arrival.
+Reported: submits/s (each one a durable group commit, a held price, an upstream call), fetches/s,
+and for the webhooks every task sends (SUBMITTED, then SUCCESS after the engine's poll):
+deliveries/s and the delay from the state change (the time in the task JSON) to arrival.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import itertools
+import json
 import os
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
-import aiohttp
-import orjson
-from aiohttp import web
-
+HERE = Path(__file__).resolve().parent
 KEY = "sk-bench-tasks-0000000000000000000000000000000000000000"
 
 
@@ -36,45 +34,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-# -- the upstream (run with: bench/tasks.py upstream PORT) ------------------------------------
-
-
-def run_upstream(port: int) -> None:
-    ids = itertools.count(int(time.time() * 1000) * 1000)
-
-    async def submit(request: web.Request) -> web.Response:
-        await request.read()
-        body = {"code": 1, "description": "Submit success", "result": str(next(ids)), "properties": {}}
-        return web.Response(body=orjson.dumps(body), content_type="application/json")
-
-    async def listing(request: web.Request) -> web.Response:
-        wanted = orjson.loads(await request.read()).get("ids", [])
-        now = int(time.time() * 1000)
-        tasks = [
-            {
-                "id": i,
-                "action": "IMAGINE",
-                "status": "SUCCESS",
-                "progress": "100%",
-                "startTime": now,
-                "finishTime": now,
-                "imageUrl": f"http://127.0.0.1:{port}/i/{i}.png",
-                "buttons": [],
-                "properties": {},
-            }
-            for i in wanted
-        ]
-        return web.Response(body=orjson.dumps(tasks), content_type="application/json")
-
-    app = web.Application()
-    app.router.add_post("/mj/submit/imagine", submit)
-    app.router.add_post("/mj/task/list-by-condition", listing)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-# -- the gateway ------------------------------------------------------------------------------
 
 
 def gateway_config(home: Path, port: int, upstream: int) -> Path:
@@ -86,8 +45,8 @@ admin_key = "sk-bench-admin-key"
 [server]
 port = {port}
 [tasks]
-poll_min_s = {os.environ.get("BENCH_POLL_S", "0.2")}
-poll_max_s = {os.environ.get("BENCH_POLL_S", "1.0")}
+poll_min_s = 0.2
+poll_max_s = 1.0
 poll_batch = 500
 [webhooks]
 allow_networks = ["127.0.0.1/32"]
@@ -113,124 +72,107 @@ per_call = 100000
     return config
 
 
-def wait_up(url: str) -> None:
-    import urllib.request
+def get(url: str, **headers: str) -> Any:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        return json.loads(answer.read())
 
+
+def wait_up(url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
-                return
-        time.sleep(0.1)
+        try:
+            get(url)
+            return
+        except OSError:
+            time.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
 
 
-# -- load and receiver ------------------------------------------------------------------------
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.arrivals: list[float] = []
-        self.delays_ms: list[float] = []
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = orjson.loads(await request.read())
-        now = time.time() * 1000
-        changed = body.get("finishTime") or body.get("startTime") or body.get("submitTime")
-        self.arrivals.append(time.monotonic())
-        if changed:
-            self.delays_ms.append(now - changed)
-        assert request.headers.get("webhook-signature", "").startswith("v1,")
-        return web.Response(status=204)
-
-
-async def loader(base: str, hook: str, duration: float, concurrency: int) -> tuple[int, list[float]]:
-    latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {KEY}"}
-    stop = time.monotonic() + duration
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
-
-        async def one() -> None:
-            while time.monotonic() < stop:
-                started = time.perf_counter()
-                body = {"prompt": "bench", "notifyHook": hook} if hook else {"prompt": "bench"}
-                async with session.post(f"{base}/mj/submit/imagine", json=body) as r:
-                    answer = await r.json(content_type=None)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if not os.environ.get("BENCH_NO_FETCH"):
-                    async with session.get(f"{base}/mj/task/{answer['result']}/fetch") as r:
-                        await r.read()
-
-        await asyncio.gather(*(one() for _ in range(concurrency)))
-    return len(latencies), latencies
+def wrk(script: str, base: str, args: argparse.Namespace, **env: str) -> dict[str, Any]:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{args.concurrency}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-s",
+        str(HERE / "wrk" / script),
+    ]
+    out = subprocess.run(
+        [*command, base], env={**os.environ, "BENCH_KEY": KEY, **env}, capture_output=True, text=True, check=True
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
+    result: dict[str, Any] = json.loads(line.removeprefix("BENCH_JSON "))
+    return result
 
 
 def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def measure(args: argparse.Namespace, gateway: str) -> None:
-    receiver = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    hook_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", hook_port).start()
-    hook = f"http://127.0.0.1:{hook_port}/hook" if not os.environ.get("BENCH_NO_HOOKS") else ""
-    await loader(gateway, hook, 1.0, 4)  # warm-up
-    receiver.arrivals.clear()
-    receiver.delays_ms.clear()
-    started = time.monotonic()
-    count, latencies = await loader(gateway, hook, args.duration, args.concurrency)
-    elapsed = time.monotonic() - started
-    expected = 2 * count if hook else 0
+def measure(args: argparse.Namespace, gateway: str, upstream: str) -> None:
+    hook = f"{upstream}/hook"
+    submits = wrk("mj_submit.lua", gateway, args, BENCH_HOOK=hook)
+    expected = 2 * submits["requests"]
     deadline = time.monotonic() + 120
-    while len(receiver.arrivals) < expected and time.monotonic() < deadline:  # noqa: ASYNC110 - a bench
-        await asyncio.sleep(0.1)
-    await runner.cleanup()
-    spread = (max(receiver.arrivals) - min(receiver.arrivals)) if len(receiver.arrivals) > 1 else float("nan")
+    stats: dict[str, Any] = {"count": 0, "delays_ms": [], "first": None, "last": None}
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        got = get(f"{upstream}/hook/stats")
+        stats["count"] += got["count"]
+        stats["delays_ms"] += got["delays_ms"]
+        stats["first"] = stats["first"] or got["first"]
+        stats["last"] = got["last"] or stats["last"]
+        if stats["count"] >= expected:
+            break
     print(
-        f"submits+fetches: {count} in {elapsed:.1f} s = {count / elapsed:.0f} submits/s "
-        f"(c={args.concurrency}); submit latency p50 {statistics.median(latencies):.1f} ms, "
-        f"p99 {pct(latencies, 0.99):.1f} ms"
+        f"submits: {submits['rps']:.0f}/s at c={args.concurrency} (p50 {submits['p50_us'] / 1000:.1f} ms, "
+        f"p99 {submits['p99_us'] / 1000:.1f} ms, errors {submits['errors']})"
     )
+    spread_s = ((stats["last"] or 0) - (stats["first"] or 0)) / 1000 or float("nan")
     print(
-        f"webhooks: {len(receiver.arrivals)} of {expected} delivered, {len(receiver.arrivals) / spread:.0f}/s; "
-        f"state change -> delivery p50 {pct(receiver.delays_ms, 0.5):.0f} ms, "
-        f"p99 {pct(receiver.delays_ms, 0.99):.0f} ms"
+        f"webhooks: {stats['count']} of {expected} delivered, {stats['count'] / spread_s:.0f}/s; state change -> "
+        f"delivery p50 {pct(stats['delays_ms'], 0.5):.0f} ms, p99 {pct(stats['delays_ms'], 0.99):.0f} ms"
+    )
+
+
+def fetch_rate(args: argparse.Namespace, gateway: str) -> None:
+    body = json.dumps({"prompt": "one to fetch"}).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{gateway}/mj/submit/imagine", data=body, headers={"Authorization": f"Bearer {KEY}"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        task_id = json.loads(answer.read())["result"]
+    fetches = wrk("mj_fetch.lua", gateway, args, BENCH_TASK=task_id)
+    print(
+        f"fetches: {fetches['rps']:.0f}/s at c={args.concurrency} (p50 {fetches['p50_us'] / 1000:.1f} ms, "
+        f"p99 {fetches['p99_us'] / 1000:.1f} ms, errors {fetches['errors']})"
     )
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "upstream":
-        run_upstream(int(sys.argv[2]))
-        return
     parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    upstream, gateway = free_port(), free_port()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    upstream_port, gateway_port = free_port(), free_port()
     omnirelay = str(Path(sys.executable).with_name("omnirelay"))
     with tempfile.TemporaryDirectory() as home:
-        config = gateway_config(Path(home), gateway, upstream)
+        config = gateway_config(Path(home), gateway_port, upstream_port)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRELAY_")}
         procs = [
-            subprocess.Popen([sys.executable, __file__, "upstream", str(upstream)]),
-            # BENCH_GATEWAY_PREFIX runs the gateway under a profiler, e.g. "py-spy record -f raw -o prof.txt --"
-            subprocess.Popen(
-                [*os.environ.get("BENCH_GATEWAY_PREFIX", "").split(), omnirelay, "serve", "-c", str(config)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-            ),
+            subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), "--port", str(upstream_port)]),
+            subprocess.Popen([omnirelay, "serve", "-c", str(config)], env=env, stdout=subprocess.DEVNULL),
         ]
         try:
-            wait_up(f"http://127.0.0.1:{gateway}/healthz")
-            asyncio.run(measure(args, f"http://127.0.0.1:{gateway}"))
+            gateway, upstream = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{upstream_port}"
+            wait_up(f"{gateway}/healthz")
+            measure(args, gateway, upstream)
+            fetch_rate(args, gateway)
         finally:
             for proc in procs:
                 proc.terminate()

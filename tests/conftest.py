@@ -215,3 +215,8 @@ def store_totals(gateway: Gateway) -> list[tuple[int, int, int]]:
 def assert_ledger_balanced(gateway: Gateway) -> None:
     for account_id, balance, total in store_totals(gateway):
         assert balance == total, f"account {account_id}: balance {balance} != sum of entries {total}"
+
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+"""For tests whose subject never reaches the store (input validation, format variations):
+one run on SQLite is enough, the store-touching paths are covered on both elsewhere."""

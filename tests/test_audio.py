@@ -14,7 +14,7 @@ import numpy as np
 import openai
 import pytest
 
-from conftest import USER_KEY, Gateway, Upstream, assert_ledger_balanced, channel, funded
+from conftest import USER_KEY, Gateway, Upstream, assert_ledger_balanced, channel, funded, sqlite_only
 from omnirelay.providers.local.audio_codec import encode
 
 TTS_PRICE = {"model": "tts-1", "mode": "per_token", "input_per_million": 15_000_000}  # 15 per character
@@ -58,6 +58,7 @@ MAGIC = {
 }
 
 
+@sqlite_only
 @pytest.mark.parametrize("response_format", list(MAGIC))
 def test_speech_streams_to_a_file_and_bills_characters(
     setup: tuple[Gateway, Upstream], tmp_path: Path, response_format: str
@@ -115,6 +116,7 @@ def test_speech_fails_over_before_the_first_byte_and_refunds_a_broken_stream(
     assert_ledger_balanced(gateway)
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("body", "param", "reaches_upstream"),
     [

@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import USER_KEY, Gateway, Upstream, channel, funded
+from conftest import USER_KEY, Gateway, Upstream, channel, funded, sqlite_only
 
 EMBED_PRICE = {"model": "text-embedding-3-small", "mode": "per_token", "input_per_million": 20_000}
 
@@ -88,6 +88,7 @@ def test_embeddings_fail_over_and_refund(
     assert gateway.logs()[0]["cost"] == 0
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("body", "param"),
     [

@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, sqlite_only
 
 OTHER_KEY = "sk-other-test-0000000000000000000000000000000000000000"
 LIMIT = 4096
@@ -103,6 +103,7 @@ def test_over_the_limit_is_413_and_nothing_is_stored(gateway: Gateway) -> None:
     assert exact.bytes == LIMIT
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("kwargs", "param"),
     [

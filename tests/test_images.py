@@ -15,7 +15,7 @@ import openai
 import pytest
 from PIL import Image
 
-from conftest import USER_KEY, Gateway, Upstream, assert_ledger_balanced, channel, funded, per_token
+from conftest import USER_KEY, Gateway, Upstream, assert_ledger_balanced, channel, funded, per_token, sqlite_only
 from omnirelay.providers.base import Usage
 from omnirelay.providers.openai_compat.images_transform import form_fields, read_images_answer, sniff_image_type
 
@@ -190,6 +190,7 @@ def test_variations_answer_links(setup: tuple[Gateway, Upstream]) -> None:
     assert last_cost(gateway) == ("images.variations", 2 * 16_000)
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("path", "kwargs", "param"),
     [

@@ -14,7 +14,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
 
 STT, TTS = "whisper-tiny.en", "piper-joe"
 GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
@@ -77,6 +77,7 @@ def test_local_speech_round_trips_through_local_whisper(gateway: Gateway, tmp_pa
     assert spoken == [len("Hello."), len(SENTENCE)], "speech bills the characters of its input"
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("path", "request_kwargs", "param"),
     [

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
 from mj_support import PRICE, mj_channel, mj_prices, wait_status
 from omnirelay.testing import FakeMidjourney, FakeMidjourneyKnobs, serve_in_thread
 from test_midjourney import png
@@ -41,6 +41,7 @@ def setup(stack: ExitStack, make_gateway: Callable[..., Gateway]) -> Callable[..
     return make
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     ("endpoint", "body", "action"),
     [

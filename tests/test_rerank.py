@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
 from omnirelay.errors import UpstreamAuthFailed, UpstreamError, UpstreamRejected
 from omnirelay.providers.base import Usage
 from omnirelay.providers.rerank import COHERE, JINA
@@ -192,6 +192,7 @@ def test_cohere_v1_bodies_with_rank_fields(jina: tuple[Gateway, FakeRerank]) -> 
     ]
 
 
+@sqlite_only
 @pytest.mark.parametrize("path", ["/v1/rerank", "/v2/rerank"])
 @pytest.mark.parametrize(
     ("body", "param"),

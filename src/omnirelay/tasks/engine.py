@@ -40,6 +40,7 @@ __all__ = ["TaskEngine"]
 
 log = structlog.get_logger(__name__)
 
+_FULL_ROUND = 100
 _RECENT_MAX = 100_000
 _RECENT_TTL_S = 1.0
 
@@ -200,7 +201,7 @@ class TaskEngine:
         if not self.settings.worker:
             return
         self._loops = [
-            asyncio.create_task(self._every(0.2, self.poll_once), name="omnirelay-task-poll"),
+            asyncio.create_task(self._every(0.05, self.poll_once), name="omnirelay-task-poll"),
             asyncio.create_task(self._every(self.settings.sweep_interval_s, self.sweep_once), name="omnirelay-sweep"),
         ]
 
@@ -220,7 +221,7 @@ class TaskEngine:
             except Exception:  # the store or an upstream may be away; the next round retries
                 log.exception("task engine round failed", step=step.__name__)
                 busy = 0
-            if not busy:
+            if busy < _FULL_ROUND:  # a short pause lets the next round gather a bigger batch
                 await asyncio.sleep(interval_s)
 
     async def sweep_once(self) -> int:

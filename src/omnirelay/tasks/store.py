@@ -23,6 +23,30 @@ __all__ = ["Change", "TaskStore"]
 
 _WAITING = (*ACTIVE, Status.MODAL)
 
+# Statements built once: constructing SQLAlchemy statements costs more than running them.
+_FIELDS = [f for f in TaskRecord.__dataclass_fields__ if f != "id"]
+_SWAP = (
+    sa.update(tasks)
+    .where(tasks.c.id == sa.bindparam("_id"), tasks.c.version == sa.bindparam("_v"))
+    .values({f: sa.bindparam(f) for f in _FIELDS} | {"lease_until": None})
+)
+_ADD_BALANCE = (
+    sa.update(accounts)
+    .where(accounts.c.id == sa.bindparam("aid"))
+    .values(balance=accounts.c.balance + sa.bindparam("delta"))
+)
+_ADD_SPENT = (
+    sa.update(api_keys)
+    .where(api_keys.c.id == sa.bindparam("kid"))
+    .values(spent=api_keys.c.spent + sa.bindparam("delta"))
+)
+_INSERT_ENTRY = sa.insert(ledger_entries)
+_RESCHEDULE = (
+    sa.update(tasks)
+    .where(tasks.c.id == sa.bindparam("tid"), tasks.c.version == sa.bindparam("v"))
+    .values(next_poll_at=sa.bindparam("due"), poll_interval_ms=sa.bindparam("ival"), lease_until=None)
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -40,6 +64,7 @@ class TaskStore:
         self._pg = engine.dialect.name == "postgresql"
         self.single_process = engine.dialect.name == "sqlite"
         """SQLite: one gateway process owns the store, so what it remembers is current."""
+        self._claim = _claim_statement(lock=self._pg)
 
     async def get(self, task_id: str) -> TaskRecord | None:
         async with self._engine.connect() as conn:
@@ -62,26 +87,9 @@ class TaskStore:
 
     async def claim_due(self, owner: str, now: int, lease_ms: int, limit: int) -> list[TaskRecord]:
         """Lease up to ``limit`` tasks due for a poll; other workers skip them until the lease ends."""
-        due = (
-            sa.select(tasks.c.id)
-            .where(
-                tasks.c.next_poll_at <= now,
-                tasks.c.upstream_id.is_not(None),
-                sa.or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now),
-            )
-            .order_by(tasks.c.next_poll_at)
-            .limit(limit)
-        )
-        if self._pg:
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            sa.update(tasks)
-            .where(tasks.c.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_until=now + lease_ms)
-            .returning(*tasks.c)
-        )
+        params = {"now": now, "owner": owner, "until": now + lease_ms, "n": limit}
         async with self._engine.begin() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+            rows = (await conn.execute(self._claim, params)).mappings().all()
         return [TaskRecord.from_row(r) for r in rows]
 
     async def overdue(self, now: int, limit: int) -> list[TaskRecord]:
@@ -99,14 +107,9 @@ class TaskStore:
         """Reschedule polled tasks that did not change: ``(record, next_poll_at, interval_ms)``."""
         if not records:
             return
-        stmt = (
-            sa.update(tasks)
-            .where(tasks.c.id == sa.bindparam("tid"), tasks.c.version == sa.bindparam("v"))
-            .values(next_poll_at=sa.bindparam("due"), poll_interval_ms=sa.bindparam("ival"), lease_until=None)
-        )
         params = [{"tid": r.id, "v": r.version, "due": due, "ival": ival} for r, due, ival in records]
         async with self._engine.begin() as conn:
-            await conn.execute(stmt, params)
+            await conn.execute(_RESCHEDULE, params)
 
     async def clear_leases(self) -> None:
         async with self._engine.begin() as conn:
@@ -125,6 +128,28 @@ class TaskStore:
         return won
 
 
+def _claim_statement(*, lock: bool) -> sa.Update:
+    now: sa.BindParameter[int] = sa.bindparam("now", type_=sa.BigInteger)
+    due = (
+        sa.select(tasks.c.id)
+        .where(
+            tasks.c.next_poll_at <= now,
+            tasks.c.upstream_id.is_not(None),
+            sa.or_(tasks.c.lease_until.is_(None), tasks.c.lease_until < now),
+        )
+        .order_by(tasks.c.next_poll_at)
+        .limit(sa.bindparam("n"))
+    )
+    if lock:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        sa.update(tasks)
+        .where(tasks.c.id.in_(due.scalar_subquery()))
+        .values(lease_owner=sa.bindparam("owner"), lease_until=sa.bindparam("until"))
+        .returning(*tasks.c)
+    )
+
+
 async def _swap(conn: AsyncConnection, changes: Sequence[Change], *, lock: bool) -> list[Change]:
     """Compare-and-swap on ``version`` for a whole batch: lock and read the versions, write the winners."""
     ids = [c.before.id for c in changes]
@@ -138,17 +163,11 @@ async def _swap(conn: AsyncConnection, changes: Sequence[Change], *, lock: bool)
             versions[change.before.id] = change.after.version  # a second change of one task in a batch chains
             won.append(change)
     if won:
-        columns = [c for c in won[0].after.values() if c != "id"]
-        stmt = (
-            sa.update(tasks)
-            .where(tasks.c.id == sa.bindparam("_id"), tasks.c.version == sa.bindparam("_v"))
-            .values({c: sa.bindparam(c) for c in columns} | {"lease_until": None})
-        )
         params = [
             {k: v for k, v in c.after.values().items() if k != "id"} | {"_id": c.before.id, "_v": c.before.version}
             for c in won
         ]
-        await conn.execute(stmt, params)
+        await conn.execute(_SWAP, params)
     return won
 
 
@@ -156,7 +175,7 @@ async def _write_money(conn: AsyncConnection, entries: list[LedgerRow]) -> None:
     if not entries:
         return
     await conn.execute(
-        sa.insert(ledger_entries),
+        _INSERT_ENTRY,
         [
             {
                 "account_id": e.account_id,

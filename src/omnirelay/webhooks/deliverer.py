@@ -32,6 +32,22 @@ __all__ = ["Deliverer"]
 
 log = structlog.get_logger(__name__)
 _d = webhook_deliveries
+_GATHER_S = 0.01
+_RECORD = (
+    sa.update(_d)
+    .where(_d.c.id == sa.bindparam("did"))
+    .values(
+        status=sa.bindparam("st"),
+        attempts=_d.c.attempts + 1,
+        next_attempt_at=sa.bindparam("due"),
+        delivered_at=sa.bindparam("at"),
+        last_status=sa.bindparam("code"),
+        last_error=sa.bindparam("err"),
+        lease_until=None,
+        lease_owner=None,
+    )
+)
+_INSERT_ATTEMPT = sa.insert(webhook_attempts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +81,7 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._pg = engine.dialect.name == "postgresql"
+        self._claim_stmt = _claim_statement(lock=self._pg)
 
     def wake(self) -> None:
         self._wake.set()
@@ -83,14 +100,20 @@ class Deliverer:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 1.0)
-            self._wake.clear()
             try:
-                while await self.deliver_due():
-                    pass
+                await self._drain()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the store may be away for a moment; try again on the next tick
                 log.exception("webhook delivery round failed")
+
+    async def _drain(self) -> None:
+        """Rounds until nothing is due; a short pause first lets a burst of changes share one round."""
+        while True:
+            await asyncio.sleep(_GATHER_S)
+            self._wake.clear()
+            if not await self.deliver_due():
+                return
 
     async def deliver_due(self) -> int:
         """One round: claim what is due, send it, record the outcomes. Returns how many were sent."""
@@ -108,32 +131,10 @@ class Deliverer:
         return len(outcomes)
 
     async def _claim(self, now: int) -> Sequence[Any]:
-        head, other = _d.alias("d"), _d.alias("e")
-        earlier = sa.select(sa.literal(1)).where(
-            other.c.task_id == head.c.task_id, other.c.status == "pending", other.c.seq < head.c.seq
-        )
-        due = (
-            sa.select(head.c.id)
-            .where(
-                head.c.status == "pending",
-                head.c.next_attempt_at <= now,
-                sa.or_(head.c.lease_until.is_(None), head.c.lease_until < now),
-                ~sa.exists(earlier),
-            )
-            .order_by(head.c.next_attempt_at)
-            .limit(self._settings.batch)
-        )
-        if self._pg:
-            due = due.with_for_update(skip_locked=True)
         lease = now + int((self._settings.timeout_s + 30) * 1000)
-        stmt = (
-            sa.update(_d)
-            .where(_d.c.id.in_(due.scalar_subquery()))
-            .values(lease_owner=self._owner, lease_until=lease)
-            .returning(*_d.c)
-        )
+        params = {"now": now, "owner": self._owner, "until": lease, "n": self._settings.batch}
         async with self._engine.begin() as conn:
-            return (await conn.execute(stmt)).all()
+            return (await conn.execute(self._claim_stmt, params)).all()
 
     async def _send(self, row: Any) -> _Outcome:
         started = time.perf_counter()
@@ -169,23 +170,9 @@ class Deliverer:
             }
             for o in outcomes
         ]
-        stmt = (
-            sa.update(_d)
-            .where(_d.c.id == sa.bindparam("did"))
-            .values(
-                status=sa.bindparam("st"),
-                attempts=_d.c.attempts + 1,
-                next_attempt_at=sa.bindparam("due"),
-                delivered_at=sa.bindparam("at"),
-                last_status=sa.bindparam("code"),
-                last_error=sa.bindparam("err"),
-                lease_until=None,
-                lease_owner=None,
-            )
-        )
         async with self._engine.begin() as conn:
-            await conn.execute(stmt, updates)
-            await conn.execute(sa.insert(webhook_attempts), attempts)
+            await conn.execute(_RECORD, updates)
+            await conn.execute(_INSERT_ATTEMPT, attempts)
 
     def _next_state(self, outcome: _Outcome, now: int) -> dict[str, Any]:
         row = outcome.delivery
@@ -197,6 +184,34 @@ class Deliverer:
             return base | {"st": "failed", "due": None, "at": None}
         delay = max(schedule[row.attempts], outcome.retry_after_s or 0.0)
         return base | {"st": "pending", "due": now + int(delay * 1000), "at": None}
+
+
+def _claim_statement(*, lock: bool) -> sa.Update:
+    """The oldest pending message of each task that is due and not leased, leased to the caller."""
+    now: sa.BindParameter[int] = sa.bindparam("now", type_=sa.BigInteger)
+    head, other = _d.alias("d"), _d.alias("e")
+    earlier = sa.select(sa.literal(1)).where(
+        other.c.task_id == head.c.task_id, other.c.status == "pending", other.c.seq < head.c.seq
+    )
+    due = (
+        sa.select(head.c.id)
+        .where(
+            head.c.status == "pending",
+            head.c.next_attempt_at <= now,
+            sa.or_(head.c.lease_until.is_(None), head.c.lease_until < now),
+            ~sa.exists(earlier),
+        )
+        .order_by(head.c.next_attempt_at)
+        .limit(sa.bindparam("n"))
+    )
+    if lock:
+        due = due.with_for_update(skip_locked=True)
+    return (
+        sa.update(_d)
+        .where(_d.c.id.in_(due.scalar_subquery()))
+        .values(lease_owner=sa.bindparam("owner"), lease_until=sa.bindparam("until"))
+        .returning(*_d.c)
+    )
 
 
 def _ms(started: float) -> int:

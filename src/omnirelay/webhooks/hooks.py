@@ -30,7 +30,7 @@ class AccountHook:
 class AccountHooks:
     """Read-through cache over ``account_webhooks``; entries live ``ttl_s`` (changes reach every process)."""
 
-    def __init__(self, engine: AsyncEngine, box: SecretBox, ttl_s: float = 2.0) -> None:
+    def __init__(self, engine: AsyncEngine, box: SecretBox, ttl_s: float = 5.0) -> None:
         self._engine = engine
         self._box = box
         self._ttl_s = ttl_s
