@@ -9,6 +9,8 @@ fi
 stamp="$VENV/.omnirelay-installed"
 EXTRAS="$1"
 want="$(sha256sum < "$ROOT/pyproject.toml" | cut -d' ' -f1)-$EXTRAS"
+# llama-cpp-python (extra "chat") compiles llama.cpp: portable code, no download at build time
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAMA_CURL=OFF}"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"${EXTRAS:+[$EXTRAS]}
