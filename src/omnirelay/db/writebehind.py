@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -185,7 +186,7 @@ async def _insert_durable(conn: AsyncConnection, durable: list[_Durable]) -> Non
         for table, row in item.rows:
             by_table.setdefault(table, []).append(row)
     for table, rows in by_table.items():
-        await conn.execute(sa.insert(table), rows)
+        await _insert(conn, table, rows)
     entries = [e for item in durable for e in item.entries]
     if entries:
         acc: defaultdict[int, int] = defaultdict(int)
@@ -197,9 +198,9 @@ async def _insert_durable(conn: AsyncConnection, durable: list[_Durable]) -> Non
         await _commit(conn, entries, [], dict(acc), dict(keys))
 
 
-def _sqlite_bulk_insert(table: sa.Table) -> sa.TextClause:
+@functools.cache
+def _sqlite_bulk_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
     """One statement for a whole batch: SQLite's ``executemany`` re-takes the GIL for every row."""
-    columns = [c.name for c in table.columns if not c.primary_key]
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
     quoted = ", ".join(f'"{c}"' for c in columns)
     return sa.text(f'INSERT INTO "{table.name}" ({quoted}) SELECT {picks} FROM json_each(:rows)')  # noqa: S608
@@ -209,9 +210,10 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, A
     if conn.dialect.name != "sqlite":
         await conn.execute(sa.insert(table), rows)
         return
-    columns = [c.name for c in table.columns if not c.primary_key]
+    # generated ids are left out; given ones (a task's id) are kept
+    columns = tuple(c.name for c in table.columns if not c.primary_key or c.name in rows[0])
     packed = orjson.dumps([[row.get(c) for c in columns] for row in rows]).decode()
-    await conn.execute(_sqlite_bulk_insert(table), {"rows": packed})
+    await conn.execute(_sqlite_bulk_insert(table, columns), {"rows": packed})
 
 
 async def _commit(
