@@ -14,7 +14,8 @@ to answer, from precomputed bytes:
 * Midjourney-Proxy: ``POST /mj/submit/imagine`` (accepted at once) and
   ``POST /mj/task/list-by-condition`` (every task finished), for ``bench/tasks.py``;
 * a webhook receiver: ``POST /hook`` counts deliveries and the delay from the state change in
-  the body to arrival; ``GET /hook/stats`` reports and resets;
+  the body to arrival; ``GET /hook/stats`` reports and resets; ``POST /hook/pause`` makes it
+  answer 503 until ``POST /hook/resume``;
 * ``GET /healthz`` and ``GET /health``.
 
 The model name of the request is echoed back. No authentication: any key is accepted.
@@ -220,6 +221,8 @@ def rerank_answer(body: bytes) -> bytes:
 
 _MJ_IDS = itertools.count(int(time.time() * 1000) * 1000)
 _HOOK: dict[str, Any] = {"count": 0, "first": None, "last": None, "delays_ms": []}
+_HOOK_PAUSED = [False]
+UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\nServer: fast-upstream\r\nContent-Length: 0\r\n\r\n"
 
 
 def mj_submit_answer() -> bytes:
@@ -252,6 +255,8 @@ def mj_list_answer(body: bytes) -> bytes:
 
 def hook_answer(body: bytes) -> bytes:
     """A webhook receiver: counts deliveries and the delay from the task's state change to arrival."""
+    if _HOOK_PAUSED[0]:
+        return UNAVAILABLE
     now = time.time() * 1000
     task = orjson.loads(body)
     changed = task.get("finishTime") or task.get("startTime") or task.get("submitTime")
@@ -279,6 +284,9 @@ def route(method: bytes, path: bytes, body: bytes) -> bytes:
         return hook_answer(body)
     if method == b"GET" and path == b"/hook/stats":
         return hook_stats()
+    if method == b"POST" and path in (b"/hook/pause", b"/hook/resume"):
+        _HOOK_PAUSED[0] = path == b"/hook/pause"
+        return NO_CONTENT
     if method == b"POST" and path == b"/v1/chat/completions":
         return chat_answer(body)
     if method == b"POST" and path == b"/v1/rerank":

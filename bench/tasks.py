@@ -51,6 +51,7 @@ poll_batch = 500
 [webhooks]
 allow_networks = ["127.0.0.1/32"]
 batch = 500
+retry_schedule_s = [3.0, 30.0]
 [[accounts]]
 name = "bench"
 balance = 1_000_000_000_000_000
@@ -112,14 +113,18 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def measure(args: argparse.Namespace, gateway: str, upstream: str) -> None:
-    hook = "" if args.no_webhooks else f"{upstream}/hook"
-    submits = wrk("mj_submit.lua", gateway, args, BENCH_HOOK=hook)
-    expected = 2 * submits["requests"] if hook else 0
+def post(url: str) -> None:
+    request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        pass
+
+
+def collect(upstream: str, expected: int) -> dict[str, Any]:
+    """Poll the receiver's counters until ``expected`` deliveries arrived (or two minutes passed)."""
     deadline = time.monotonic() + 120
     stats: dict[str, Any] = {"count": 0, "delays_ms": [], "first": None, "last": None}
-    while expected and time.monotonic() < deadline:
-        time.sleep(1.0)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
         got = get(f"{upstream}/hook/stats")
         stats["count"] += got["count"]
         stats["delays_ms"] += got["delays_ms"]
@@ -127,17 +132,42 @@ def measure(args: argparse.Namespace, gateway: str, upstream: str) -> None:
         stats["last"] = got["last"] or stats["last"]
         if stats["count"] >= expected:
             break
+    return stats
+
+
+def rate(stats: dict[str, Any]) -> float:
+    spread_s = ((stats["last"] or 0) - (stats["first"] or 0)) / 1000
+    return stats["count"] / spread_s if spread_s > 0 else float("nan")
+
+
+def measure(args: argparse.Namespace, gateway: str, upstream: str) -> None:
+    """Steady state: submits with webhooks on; every task sends SUBMITTED, then SUCCESS after a poll."""
+    hook = "" if args.no_webhooks else f"{upstream}/hook"
+    submits = wrk("mj_submit.lua", gateway, args, BENCH_HOOK=hook)
+    tail = "(no webhooks)" if not hook else "(each with 2 webhooks, polled after 0.2 s)"
     print(
-        f"submits: {submits['rps']:.0f}/s at c={args.concurrency} (p50 {submits['p50_us'] / 1000:.1f} ms, "
-        f"p99 {submits['p99_us'] / 1000:.1f} ms, errors {submits['errors']})"
+        f"submits: {submits['rps']:.0f}/s at c={args.concurrency} {tail}: p50 {submits['p50_us'] / 1000:.1f} ms, "
+        f"p99 {submits['p99_us'] / 1000:.1f} ms, errors {submits['errors']}"
     )
-    if not expected:
+    if not hook:
         return
-    spread_s = ((stats["last"] or 0) - (stats["first"] or 0)) / 1000 or float("nan")
+    stats = collect(upstream, 2 * submits["requests"])
+    p50, p99 = pct(stats["delays_ms"], 0.5), pct(stats["delays_ms"], 0.99)
     print(
-        f"webhooks: {stats['count']} of {expected} delivered, {stats['count'] / spread_s:.0f}/s; state change -> "
-        f"delivery p50 {pct(stats['delays_ms'], 0.5):.0f} ms, p99 {pct(stats['delays_ms'], 0.99):.0f} ms"
+        f"webhooks alongside: {stats['count']} of {2 * submits['requests']} delivered, {rate(stats):.0f}/s; "
+        f"state change -> delivery p50 {p50:.0f} ms, p99 {p99:.0f} ms"
     )
+
+
+def drain(args: argparse.Namespace, gateway: str, upstream: str) -> None:
+    """Deliveries alone: the receiver refuses while tasks are submitted, then the retries drain at once."""
+    post(f"{upstream}/hook/pause")
+    submits = wrk("mj_submit.lua", gateway, args, BENCH_HOOK=f"{upstream}/hook")
+    time.sleep(1.0)
+    get(f"{upstream}/hook/stats")  # forget what arrived before the pause
+    post(f"{upstream}/hook/resume")
+    stats = collect(upstream, 2 * submits["requests"])
+    print(f"webhooks drained after an outage: {stats['count']} of {2 * submits['requests']}, {rate(stats):.0f}/s")
 
 
 def fetch_rate(args: argparse.Namespace, gateway: str) -> None:
@@ -176,6 +206,8 @@ def main() -> None:
             gateway, upstream = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{upstream_port}"
             wait_up(f"{gateway}/healthz")
             measure(args, gateway, upstream)
+            if not args.no_webhooks:
+                drain(args, gateway, upstream)
             fetch_rate(args, gateway)
         finally:
             for proc in procs:

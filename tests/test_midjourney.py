@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from standardwebhooks import Webhook
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
 from mj_support import PRICE, Receiver, fetch, mj_channel, mj_prices, wait_for, wait_status
 from omnirelay.testing import FakeMidjourney, FakeMidjourneyKnobs, serve_in_thread
 
@@ -289,4 +289,16 @@ def test_describe_on_the_embedded_default_names_what_is_in_the_photo(
     assert text.startswith("1️⃣") and "4️⃣" in text and "cat" in text.lower()
     imagine = client.post("/mj/submit/imagine", json={"prompt": "a cat"}).json()
     assert imagine["code"] == 3 and "Midjourney-Proxy channel" in imagine["description"]
+    assert balance(gateway) == BALANCE
+
+
+@sqlite_only
+def test_loopback_callbacks_are_refused_unless_allow_listed(
+    make_gateway: Callable[..., Gateway], client_for: Any
+) -> None:
+    gateway = make_gateway(**funded(BALANCE))
+    client = client_for(gateway)
+    for hook in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/hook", "ftp://example.com/x"):
+        answer = client.post("/mj/submit/describe", json={"base64": png(), "notifyHook": hook}).json()
+        assert answer["code"] == 4 and answer["result"] is None, (hook, answer)
     assert balance(gateway) == BALANCE
