@@ -159,15 +159,22 @@ def measure(args: argparse.Namespace, gateway: str, upstream: str) -> None:
     )
 
 
-def drain(args: argparse.Namespace, gateway: str, upstream: str) -> None:
-    """Deliveries alone: the receiver refuses while tasks are submitted, then the retries drain at once."""
-    post(f"{upstream}/hook/pause")
+def drain(args: argparse.Namespace, start: Any, upstream: str) -> None:
+    """Deliveries alone: tasks are submitted by a gateway that sends no webhooks, then a restarted
+    gateway that does finds them all due at once (as after a receiver or gateway outage)."""
+    gateway, process = start(webhooks=False)
     submits = wrk("mj_submit.lua", gateway, args, BENCH_HOOK=f"{upstream}/hook")
-    time.sleep(1.0)
-    get(f"{upstream}/hook/stats")  # forget what arrived before the pause
-    post(f"{upstream}/hook/resume")
-    stats = collect(upstream, 2 * submits["requests"])
-    print(f"webhooks drained after an outage: {stats['count']} of {2 * submits['requests']}, {rate(stats):.0f}/s")
+    time.sleep(3.0)  # the engine polls every task to SUCCESS: two messages per task wait in the outbox
+    process.terminate()
+    process.wait(10)
+    get(f"{upstream}/hook/stats")
+    gateway, process = start(webhooks=True)
+    try:
+        stats = collect(upstream, 2 * submits["requests"])
+    finally:
+        process.terminate()
+        process.wait(10)
+    print(f"webhooks drained from the outbox: {stats['count']} of {2 * submits['requests']}, {rate(stats):.0f}/s")
 
 
 def fetch_rate(args: argparse.Namespace, gateway: str) -> None:
@@ -193,26 +200,40 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    upstream_port, gateway_port = free_port(), free_port()
+    upstream_port = free_port()
+    upstream = f"http://127.0.0.1:{upstream_port}"
     omnirelay = str(Path(sys.executable).with_name("omnirelay"))
-    with tempfile.TemporaryDirectory() as home:
-        config = gateway_config(Path(home), gateway_port, upstream_port, args.poll_s)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRELAY_")}
-        procs = [
-            subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), "--port", str(upstream_port)]),
-            subprocess.Popen([omnirelay, "serve", "-c", str(config)], env=env, stdout=subprocess.DEVNULL),
-        ]
-        try:
-            gateway, upstream = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{upstream_port}"
-            wait_up(f"{gateway}/healthz")
-            measure(args, gateway, upstream)
-            if not args.no_webhooks:
-                drain(args, gateway, upstream)
-            fetch_rate(args, gateway)
-        finally:
-            for proc in procs:
-                proc.terminate()
-                proc.wait(10)
+    fast = subprocess.Popen([sys.executable, str(HERE / "fast_upstream.py"), "--port", str(upstream_port)])
+    try:
+        for phase in ("steady", "drain"):
+            if phase == "drain" and args.no_webhooks:
+                break
+            with tempfile.TemporaryDirectory() as home:
+                port = free_port()
+                config = gateway_config(Path(home), port, upstream_port, args.poll_s)
+
+                def start(webhooks: bool = True, config: Path = config, port: int = port) -> tuple[str, Any]:
+                    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRELAY_")}
+                    env["OMNIRELAY_WEBHOOKS__WORKER"] = "true" if webhooks else "false"
+                    process = subprocess.Popen(
+                        [omnirelay, "serve", "-c", str(config)], env=env, stdout=subprocess.DEVNULL
+                    )
+                    wait_up(f"http://127.0.0.1:{port}/healthz")
+                    return f"http://127.0.0.1:{port}", process
+
+                if phase == "drain":
+                    drain(args, start, upstream)
+                    continue
+                gateway, process = start()
+                try:
+                    measure(args, gateway, upstream)
+                    fetch_rate(args, gateway)
+                finally:
+                    process.terminate()
+                    process.wait(10)
+    finally:
+        fast.terminate()
+        fast.wait(10)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ class MidjourneyService:
         self._settings = settings
         self._allowed = allowed_networks
         self._ids = TaskIds()
+        self._tokens: dict[int, str] = {}
 
     async def submit(self, endpoint: str, body: Any, ctx: SubmitContext) -> dict[str, Any]:
         submission = parse_submission(endpoint, body, self._settings.max_image_bytes)
@@ -134,7 +135,9 @@ class MidjourneyService:
         return await self._gate.run(job, MidjourneyUpstream, attempt)
 
     def _callback_url(self, base_url: str, channel: Channel) -> str:
-        token = self._signer.sign(str(channel.id), "mj-callback")
+        token = self._tokens.get(channel.id)
+        if token is None:
+            token = self._tokens[channel.id] = self._signer.sign(str(channel.id), "mj-callback")
         return f"{base_url.rstrip('/')}/mj/callback/{channel.id}/{token}"
 
     def _record(

@@ -83,7 +83,18 @@ def build_providers(session: aiohttp.ClientSession, relay: RelaySettings) -> dic
     return {name: factory(session, relay) for name, factory in _FACTORIES.items()}
 
 
+_CAPABLE: dict[tuple[type, type], bool] = {}
+"""isinstance() against a runtime-checkable Protocol inspects every method on each call; a
+provider class's capabilities never change, so the answer is kept per (class, protocol)."""
+
+
 def capable(providers: Mapping[str, object], channel_type: str, capability: type[P]) -> P | None:
     """The provider of ``channel_type`` if it implements ``capability``, else None."""
     provider = providers.get(channel_type)
-    return provider if isinstance(provider, capability) else None
+    if provider is None:
+        return None
+    key = (type(provider), capability)
+    found = _CAPABLE.get(key)
+    if found is None:
+        found = _CAPABLE[key] = isinstance(provider, capability)
+    return provider if found else None  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from omnirelay.api.openai.intake import identify
 from omnirelay.errors import ModelNotFound
-from omnirelay.providers.local import speech_missing
+from omnirelay.providers.local import chat_missing, speech_missing
 from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
@@ -19,7 +19,7 @@ _CREATED = 1_700_000_000
 
 def _runs(channel_type: str, model: str) -> bool:
     """False for a local model whose optional extra is not installed here."""
-    return channel_type != "local" or speech_missing(model) is None
+    return channel_type != "local" or (speech_missing(model) is None and chat_missing(model) is None)
 
 
 def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:

@@ -11,6 +11,7 @@ import orjson
 
 from omnirelay.errors import UpstreamRejected
 from omnirelay.providers.base import EmbeddingsResult, RerankResult, UpstreamCall, Usage
+from omnirelay.providers.local.chat import LocalChatMixin
 from omnirelay.providers.local.midjourney import LocalDescribe
 from omnirelay.providers.local.minilm import MiniLM
 from omnirelay.providers.local.rerank import rerank_with
@@ -41,7 +42,7 @@ def _encode(vector: list[float], encoding: Any) -> Any:
     return vector
 
 
-class LocalProvider(LocalSpeechMixin, LocalDescribe):
+class LocalProvider(LocalSpeechMixin, LocalChatMixin, LocalDescribe):
     """Embeddings and bi-encoder rerank from MiniLM; the model loads on first use, in a worker thread."""
 
     def __init__(self) -> None:
