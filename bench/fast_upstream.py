@@ -10,6 +10,7 @@ to answer, from precomputed bytes:
   for as many documents as were sent (``top_n`` honoured), no documents echoed;
 * ``POST /v1/files``: a fixed file object, whatever was uploaded (the baseline of the
   ``files`` scenario: the cost of carrying the body over loopback);
+* ``POST /v1/embeddings``: a fixed 384-dimension vector per input;
 * ``GET /v1/models``;
 * Midjourney-Proxy: ``POST /mj/submit/imagine`` (accepted at once) and
   ``POST /mj/task/list-by-condition`` (every task finished), for ``bench/tasks.py``;
@@ -33,6 +34,7 @@ import contextlib
 import itertools
 import signal
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
@@ -274,30 +276,55 @@ def hook_stats() -> bytes:
     return answer
 
 
+_EMBED_CACHE: dict[tuple[str, int], bytes] = {}
+
+
+def embeddings_answer(body: bytes) -> bytes:
+    """One fixed 384-dimension vector per input, 8 tokens per input."""
+    request = orjson.loads(body)
+    inputs = request.get("input")
+    count = len(inputs) if isinstance(inputs, list) else 1
+    model = request.get("model") if isinstance(request.get("model"), str) else "embed-test"
+    answer = _EMBED_CACHE.get((model, count))
+    if answer is None:
+        data = [{"object": "embedding", "index": i, "embedding": [0.05] * 384} for i in range(count)]
+        usage = {"prompt_tokens": 8 * count, "total_tokens": 8 * count}
+        answer = _response("200 OK", orjson.dumps({"object": "list", "data": data, "model": model, "usage": usage}))
+        if len(_EMBED_CACHE) < MAX_CACHED_MODELS:
+            _EMBED_CACHE[(model, count)] = answer
+    return answer
+
+
+def _pause(path: bytes) -> bytes:
+    _HOOK_PAUSED[0] = path == b"/hook/pause"
+    return NO_CONTENT
+
+
+_POSTS: dict[bytes, Callable[[bytes, bytes], bytes]] = {
+    b"/v1/chat/completions": lambda path, body: chat_answer(body),
+    b"/v1/embeddings": lambda path, body: embeddings_answer(body),
+    b"/v1/rerank": lambda path, body: rerank_answer(body),
+    b"/v1/files": lambda path, body: FILE,
+    b"/mj/submit/imagine": lambda path, body: mj_submit_answer(),
+    b"/mj/task/list-by-condition": lambda path, body: mj_list_answer(body),
+    b"/hook": lambda path, body: hook_answer(body),
+    b"/hook/pause": lambda path, body: _pause(path),
+    b"/hook/resume": lambda path, body: _pause(path),
+}
+_GETS: dict[bytes, Callable[[], bytes]] = {
+    b"/v1/models": lambda: MODELS,
+    b"/healthz": lambda: HEALTH,
+    b"/health": lambda: HEALTH,
+    b"/hook/stats": hook_stats,
+}
+
+
 def route(method: bytes, path: bytes, body: bytes) -> bytes:
     path = path.split(b"?", 1)[0]
-    if method == b"POST" and path == b"/mj/submit/imagine":
-        return mj_submit_answer()
-    if method == b"POST" and path == b"/mj/task/list-by-condition":
-        return mj_list_answer(body)
-    if method == b"POST" and path == b"/hook":
-        return hook_answer(body)
-    if method == b"GET" and path == b"/hook/stats":
-        return hook_stats()
-    if method == b"POST" and path in (b"/hook/pause", b"/hook/resume"):
-        _HOOK_PAUSED[0] = path == b"/hook/pause"
-        return NO_CONTENT
-    if method == b"POST" and path == b"/v1/chat/completions":
-        return chat_answer(body)
-    if method == b"POST" and path == b"/v1/rerank":
-        return rerank_answer(body)
-    if method == b"POST" and path == b"/v1/files":
-        return FILE
-    if method == b"GET":
-        if path == b"/v1/models":
-            return MODELS
-        if path in (b"/healthz", b"/health"):
-            return HEALTH
+    if method == b"POST" and path in _POSTS:
+        return _POSTS[path](path, body)
+    if method == b"GET" and path in _GETS:
+        return _GETS[path]()
     return NOT_FOUND
 
 

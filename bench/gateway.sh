@@ -53,13 +53,18 @@ name = "fake-upstream"
 type = "openai"
 base_url = "$UPSTREAM_API_BASE"
 secrets = ["sk-fake-upstream"]
-models = ["gpt-test", "rerank-test"]  # rerank-test: POST {base}/rerank, Jina shape (bench/wrk/rerank.lua)
+models = ["gpt-test", "rerank-test", "embed-test"]  # rerank-test: POST {base}/rerank, Jina shape (bench/wrk/rerank.lua)
 
 [[prices]]  # billing ON: every request reserves, settles and writes a ledger entry and a log row
 model = "gpt-test"
 mode = "per_token"
 input_per_million = 150_000
 output_per_million = 600_000
+
+[[prices]]
+model = "embed-test"
+mode = "per_token"
+input_per_million = 20_000
 
 [[prices]]
 model = "rerank-test"

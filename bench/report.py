@@ -26,6 +26,8 @@ SCENARIO_NAMES = {
     "chat": "chat, non-stream",
     "stream": "chat, stream (20 chunks)",
     "models": "model list",
+    "embeddings": "embeddings (4 inputs)",
+    "embeddings_local": "embeddings, local MiniLM (4 inputs)",
     "rerank": "rerank (4 documents)",
     "rerank_local": "rerank, local bi-encoder (4 documents)",
     "files": "file upload (1 MiB)",

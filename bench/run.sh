@@ -9,7 +9,8 @@
 # "stream": true, 20 chunks, latency = time to last byte), models (GET /v1/models).
 # Optional: rerank (POST /v1/rerank through the fake upstream), rerank_local (the built-in
 # local bi-encoder; a *_local scenario has no "direct" target), e.g. SCENARIOS="rerank rerank_local";
-# files (POST /v1/files, a 1 MiB multipart upload streamed to disk; not billed, so not counted as log rows).
+# embeddings / embeddings_local (POST /v1/embeddings, 4 sentences, through the fake upstream / the
+# built-in MiniLM); files (POST /v1/files, a 1 MiB multipart upload streamed to disk; not billed, so not counted as log rows).
 # Environment:
 #   DURATION=10        seconds per measured wrk run
 #   WARMUP=2           unrecorded seconds per scenario and target before measuring

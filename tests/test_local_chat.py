@@ -37,12 +37,10 @@ def test_local_chat_answers_a_simple_question_for_free(gateway: Gateway) -> None
     choice = answer.choices[0]
     assert choice.message.role == "assistant" and "Paris" in (choice.message.content or ""), choice.message.content
     assert choice.finish_reason == "stop"
-    assert answer.usage is not None and answer.usage.prompt_tokens > 0 and 0 < answer.usage.completion_tokens <= 32
+    usage = answer.usage
+    assert usage is not None and usage.prompt_tokens > 0 and 0 < usage.completion_tokens <= 32
     [log] = gateway.logs(model=MODEL)
-    assert (log["prompt_tokens"], log["completion_tokens"]) == (
-        answer.usage.prompt_tokens,
-        answer.usage.completion_tokens,
-    )
+    assert (log["prompt_tokens"], log["completion_tokens"]) == (usage.prompt_tokens, usage.completion_tokens)
     assert log["cost"] == 0, "local models are free by default, so a zero balance suffices"
     assert_ledger_balanced(gateway)
 
