@@ -47,7 +47,8 @@ def _base_url(request: Request, runtime: Runtime) -> str:
     host = request.headers.get("host")
     if not host:
         return str(request.base_url).rstrip("/")
-    return f"{request.scope.get('scheme', 'http')}://{host}{request.scope.get('root_path', '')}".rstrip("/")
+    # not root_path: inside a Mount it holds the mount's prefix (behind a path prefix, set public_url)
+    return f"{request.scope.get('scheme', 'http')}://{host}"
 
 
 def _submit(endpoint: str, mode: str | None) -> Any:
