@@ -13,8 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from omnirelay.testing import FakeMidjourney
-
 MJ_MODELS = ["mj_imagine", "mj_upscale", "mj_variation", "mj_reroll", "mj_describe", "mj_blend", "mj_modal", "mj_zoom"]
 PRICE = 50_000
 
@@ -69,7 +67,3 @@ def wait_status(client: httpx.Client, task_id: str, *statuses: str, timeout: flo
         lambda: (t := fetch(client, task_id))["status"] in statuses and t, timeout=timeout
     )
     return result
-
-
-def fake_task_count(fake: FakeMidjourney) -> int:
-    return len(fake.tasks)

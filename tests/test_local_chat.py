@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +13,7 @@ import openai
 import pytest
 
 from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
+from offline import run_offline
 from omnirelay.errors import UpstreamRejected
 from omnirelay.providers.local.chat_wire import chat_messages, sampling
 
@@ -138,20 +138,7 @@ print("offline ok")
 
 
 def test_local_chat_needs_no_network(tmp_path: Path) -> None:
-    ip = shutil.which("ip") or shutil.which("ip", path="/usr/sbin:/sbin")
-    if shutil.which("unshare") is None or ip is None:
-        pytest.skip("unshare or ip is not available")
-    if subprocess.run(["unshare", "-n", ip, "link", "set", "lo", "up"], capture_output=True, check=False).returncode:
-        pytest.skip("this user may not create a network namespace")
-    command = f'{ip} link set lo up && exec "$0" -c "$1" "$2"'  # loopback only: the gateway talks to itself
-    done = subprocess.run(
-        ["unshare", "-n", "sh", "-c", command, sys.executable, _OFFLINE_SCRIPT, str(tmp_path / "home")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_offline(_OFFLINE_SCRIPT, str(tmp_path / "home"), loopback=True)
     assert done.returncode == 0, done.stderr
     assert "offline ok" in done.stdout
 

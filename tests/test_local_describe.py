@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 import pickle
 import random
-import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ import pytest
 import skimage.data
 from PIL import Image, ImageEnhance, ImageFilter
 
+from offline import run_offline
 from omnirelay.providers.local.describe import Description, ImageDescriber, NotAnImage, numbered
 from omnirelay.providers.local.describe.torch_weights import UnsafeCheckpoint, read_state_dict
 
@@ -203,19 +201,7 @@ print("offline ok", description.prompts[0])
 
 
 def test_describe_needs_no_network(tmp_path: Path) -> None:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not available")
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("this user may not create a network namespace")
-    done = subprocess.run(
-        ["unshare", "-n", sys.executable, "-c", _OFFLINE_SCRIPT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_offline(_OFFLINE_SCRIPT, str(tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
     assert "offline ok" in done.stdout
     assert (tmp_path / "efficientnet-lite0.onnx").is_file(), "the ONNX file was generated offline too"

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import math
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 
 import httpx
 import openai
-import pytest
 
 from conftest import USER_KEY, Gateway, funded
+from offline import run_offline
 
 MODEL = "all-minilm-l6-v2"
 
@@ -60,18 +57,6 @@ print("offline ok")
 
 
 def test_local_embeddings_need_no_network() -> None:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not available")
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("this user may not create a network namespace")
-    done = subprocess.run(
-        ["unshare", "-n", sys.executable, "-c", _OFFLINE_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_offline(_OFFLINE_SCRIPT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "offline ok" in done.stdout

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import openai
-import pytest
 
 from conftest import USER_KEY, Gateway, funded
+from offline import run_offline
 
 MODEL = "minilm-l6-biencoder-rerank"
 PASSAGES = [
@@ -88,18 +85,6 @@ print("offline ok")
 
 
 def test_local_rerank_needs_no_network() -> None:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not available")
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("this user may not create a network namespace")
-    done = subprocess.run(
-        ["unshare", "-n", sys.executable, "-c", _OFFLINE_SCRIPT.format(passages=PASSAGES, model=MODEL)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_offline(_OFFLINE_SCRIPT.format(passages=PASSAGES, model=MODEL), timeout=120)
     assert done.returncode == 0, done.stderr
     assert "offline ok" in done.stdout

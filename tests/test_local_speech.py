@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import wave
@@ -15,6 +14,7 @@ import openai
 import pytest
 
 from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
+from offline import run_offline
 
 STT, TTS = "whisper-tiny.en", "piper-joe"
 GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
@@ -120,18 +120,7 @@ print("offline ok")
 
 
 def test_local_speech_needs_no_network() -> None:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not available")
-    if subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False).returncode != 0:
-        pytest.skip("this user may not create a network namespace")
-    done = subprocess.run(
-        ["unshare", "-n", sys.executable, "-c", _OFFLINE_SCRIPT, SENTENCE],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_offline(_OFFLINE_SCRIPT, SENTENCE)
     assert done.returncode == 0, done.stderr
     assert "offline ok" in done.stdout
 

@@ -60,7 +60,6 @@ class Runtime:
     images: ImagesRelay
     tasks: TaskRuntime
     providers: dict[str, object]
-    _secret_key: str
     request_ids: RequestIds
     new_admin_key: str | None
     invalidation: RedisInvalidation | None = None
@@ -71,8 +70,7 @@ class Runtime:
         self.settings = settings
         self.engine = create_engine(settings.effective_database_url)
         await upgrade(self.engine)
-        self._secret_key = load_or_create_secret_key(settings.secret_key, settings.home)
-        self.box = SecretBox(self._secret_key)
+        self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
         await apply_declared(self.engine, settings, self.box)
         if settings.local_provider:
             await ensure_local_channel(self.engine, self.box)
@@ -120,6 +118,21 @@ class Runtime:
             health=self.health,
             settings=settings.relay,
         )
+        self._wire_relays(settings, providers)
+        self.tasks = TaskRuntime(
+            settings=settings,
+            engine=self.engine,
+            box=self.box,
+            writer=self.writer,
+            ledger=self.ledger,
+            catalog=self.catalog,
+            gate=self.gate,
+            http=self.http,
+            providers=providers,
+        )
+
+    def _wire_relays(self, settings: Settings, providers: dict[str, object]) -> None:
+        """One relay per synchronous API family, all behind the same gate."""
         tokens = TokenCounter()
         self.chat = ChatRelay(gate=self.gate, tokens=tokens, settings=settings.relay)
         self.embeddings = EmbeddingsRelay(gate=self.gate, tokens=tokens)
@@ -134,18 +147,6 @@ class Runtime:
             storage=self.files,
             links=self.links,
             output_tokens_per_image=settings.relay.default_output_tokens,
-        )
-        self.tasks = TaskRuntime(
-            settings=settings,
-            engine=self.engine,
-            box=self.box,
-            secret_key=self._secret_key,
-            writer=self.writer,
-            ledger=self.ledger,
-            catalog=self.catalog,
-            gate=self.gate,
-            http=self.http,
-            providers=providers,
         )
 
     async def _start(self, settings: Settings) -> None:

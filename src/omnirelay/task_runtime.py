@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import socket
@@ -14,9 +13,10 @@ from omnirelay.billing.ledger import Ledger
 from omnirelay.catalog import Catalog
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.writebehind import WriteBehind
+from omnirelay.files.links import LinkSigner
 from omnirelay.midjourney.queries import MidjourneyQueries
 from omnirelay.midjourney.service import MidjourneyService
-from omnirelay.midjourney.wire import ImageSigner, MidjourneyFamily
+from omnirelay.midjourney.wire import MidjourneyFamily
 from omnirelay.relay.gate import Gate
 from omnirelay.settings import Settings
 from omnirelay.tasks.engine import TaskEngine
@@ -40,7 +40,6 @@ class TaskRuntime:
         settings: Settings,
         engine: AsyncEngine,
         box: SecretBox,
-        secret_key: str,
         writer: WriteBehind,
         ledger: Ledger,
         catalog: Catalog,
@@ -64,7 +63,7 @@ class TaskRuntime:
             settings=settings.tasks,
             owner=owner,
         )
-        signer = ImageSigner(hashlib.sha256(f"omnirelay-links:{secret_key}".encode()).digest())
+        signer = LinkSigner(box.derive_key("mj-links"))
         family = MidjourneyFamily(signer)
         self.engine.register(family)
         self.midjourney = MidjourneyService(

@@ -11,14 +11,22 @@ from typing import Any
 
 from omnirelay.catalog import Catalog
 from omnirelay.errors import InvalidRequest, NotFound
+from omnirelay.files.links import LinkSigner
 from omnirelay.midjourney.upstream import ImageSeeds, MidjourneyCallbacks, MidjourneyUpstream
-from omnirelay.midjourney.wire import ImageSigner, MidjourneyFamily, envelope
+from omnirelay.midjourney.wire import CALLBACK_LINK, IMAGE_LINK, MidjourneyFamily, envelope
 from omnirelay.providers.registry import capable
 from omnirelay.relay.auth import Caller
 from omnirelay.tasks.engine import TaskEngine
 from omnirelay.tasks.model import Status, TaskRecord
 
-__all__ = ["MidjourneyQueries", "task_ids"]
+__all__ = ["MidjourneyQueries", "owned", "task_ids"]
+
+
+def owned(record: TaskRecord | None, task_id: str | None, caller: Caller) -> TaskRecord:
+    """``record`` when it is a Midjourney task of the caller's account, else 404 (code 3)."""
+    if record is None or record.account_id != caller.key.account_id or record.family != MidjourneyFamily.name:
+        raise NotFound(f"No task {task_id} of yours exists (or it has expired).", code="task_not_found")
+    return record
 
 
 def task_ids(body: Any) -> list[str]:
@@ -44,7 +52,7 @@ class MidjourneyQueries:
         catalog: Catalog,
         providers: dict[str, object],
         family: MidjourneyFamily,
-        signer: ImageSigner,
+        signer: LinkSigner,
     ) -> None:
         self._engine = engine
         self._catalog = catalog
@@ -53,10 +61,7 @@ class MidjourneyQueries:
         self._signer = signer
 
     async def _own(self, task_id: str, caller: Caller) -> TaskRecord:
-        record = await self._engine.read(task_id)
-        if record is None or record.account_id != caller.key.account_id or record.family != "mj":
-            raise NotFound(f"No task {task_id} of yours exists (or it has expired).", code="task_not_found")
-        return record
+        return owned(await self._engine.read(task_id), task_id, caller)
 
     async def fetch(self, task_id: str, caller: Caller) -> dict[str, Any]:
         return self._family.render(await self._own(task_id, caller))
@@ -64,7 +69,7 @@ class MidjourneyQueries:
     async def list(self, ids: Sequence[str], caller: Caller) -> list[dict[str, Any]]:
         records = await self._engine.read_many(ids, caller.key.account_id)
         order = {task_id: i for i, task_id in enumerate(ids)}
-        records = [r for r in records if r.family == "mj"]
+        records = [r for r in records if r.family == MidjourneyFamily.name]
         records.sort(key=lambda r: order.get(r.id, 0))
         return [self._family.render(r) for r in records]
 
@@ -81,7 +86,7 @@ class MidjourneyQueries:
 
     async def image(self, task_id: str, signature: str) -> tuple[bytes, str]:
         record = await self._engine.read(task_id)
-        if record is None or not self._signer.verify(task_id, signature):
+        if record is None or not self._signer.verify(IMAGE_LINK, task_id, signature):
             raise NotFound(f"No image {task_id} exists.", code="midjourney_task_not_found")
         url = record.result.get("imageUrl")
         channel = self._catalog.snapshot.channels.get(record.channel_id or -1)
@@ -92,7 +97,7 @@ class MidjourneyQueries:
 
     async def callback(self, channel_id: int, token: str, body: bytes) -> bool:
         """A progress report from an upstream; True when it moved a task on."""
-        if not self._signer.verify(str(channel_id), token, "mj-callback"):
+        if not self._signer.verify(CALLBACK_LINK, str(channel_id), token):
             raise NotFound("Unknown callback URL.")
         channel = self._catalog.snapshot.channels.get(channel_id)
         parser = capable(self._providers, channel.type, MidjourneyCallbacks) if channel else None

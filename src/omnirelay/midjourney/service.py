@@ -14,12 +14,14 @@ from omnirelay.catalog import Catalog
 from omnirelay.channels.model import Channel
 from omnirelay.db.engine import now_ms
 from omnirelay.db.writebehind import WriteBehind
-from omnirelay.errors import ModelNotFound, NotFound, OmniRelayError, UpstreamError
+from omnirelay.errors import InvalidRequest, ModelNotFound, NotFound, OmniRelayError, UpstreamError
+from omnirelay.files.links import LinkSigner
 from omnirelay.midjourney.actions import model_for
 from omnirelay.midjourney.plan import Plan, plan_submission
+from omnirelay.midjourney.queries import owned
 from omnirelay.midjourney.submissions import Submission, parse_submission
 from omnirelay.midjourney.upstream import MidjourneyUpstream, MJAnswer, MJCall, RefusedByUpstream
-from omnirelay.midjourney.wire import ImageSigner, envelope
+from omnirelay.midjourney.wire import CALLBACK_LINK, MidjourneyFamily, envelope
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
 from omnirelay.relay.job import Job
@@ -50,7 +52,7 @@ class MidjourneyService:
         engine: TaskEngine,
         catalog: Catalog,
         writer: WriteBehind,
-        signer: ImageSigner,
+        signer: LinkSigner,
         settings: TaskSettings,
         allowed_networks: tuple[Network, ...],
     ) -> None:
@@ -78,10 +80,8 @@ class MidjourneyService:
         return await self._send(submission, plan, parent, ctx)
 
     async def own_task(self, task_id: str | None, caller: Caller) -> TaskRecord:
-        record = await self._engine.store.get(task_id) if task_id else None
-        if record is None or record.account_id != caller.key.account_id or record.family != "mj":
-            raise NotFound(f"No task {task_id} of yours exists (or it has expired).", code="task_not_found")
-        return record
+        """A parent task, read from the store (not memory): acting on it needs its latest state."""
+        return owned(await self._engine.store.get(task_id) if task_id else None, task_id, caller)
 
     def _channel_of(self, parent: TaskRecord) -> Channel:
         channel = self._catalog.snapshot.channels.get(parent.channel_id or -1)
@@ -137,7 +137,7 @@ class MidjourneyService:
     def _callback_url(self, base_url: str, channel: Channel) -> str:
         token = self._tokens.get(channel.id)
         if token is None:
-            token = self._tokens[channel.id] = self._signer.sign(str(channel.id), "mj-callback")
+            token = self._tokens[channel.id] = self._signer.sign(CALLBACK_LINK, str(channel.id))
         return f"{base_url.rstrip('/')}/mj/callback/{channel.id}/{token}"
 
     def _record(
@@ -154,21 +154,9 @@ class MidjourneyService:
         now = now_ms()
         upstream_id = str(answer.result) if answer.finished is None and answer.result is not None else None
         polled = upstream_id is not None and answer.code != 21
-        request = {
-            "prompt": submission.prompt
-            if submission.prompt is not None
-            else (parent.request.get("prompt") if parent else None),
-            "description": submission.description or f"/{plan.action.lower()} {parent.id if parent else ''}".strip(),
-            "state": submission.body.get("state"),
-            "botType": submission.body.get("botType"),
-            "customId": plan.custom_id,
-            "index": submission.index,
-            "mode": ctx.mode,
-            "base_url": ctx.base_url,
-        }
         return TaskRecord(
             id=task_id,
-            family="mj",
+            family=MidjourneyFamily.name,
             action=plan.action,
             model=model_for(plan.billing or plan.action),
             status=_STATUS_BY_CODE.get(answer.code, Status.SUBMITTED),
@@ -181,7 +169,7 @@ class MidjourneyService:
             hold=job.reservation.amount if job else 0,
             billing="reserved" if job else "none",
             cost=0,
-            request=request,
+            request=_request_payload(submission, plan, parent, ctx),
             result={"properties": {k: v for k, v in answer.properties.items() if k in ("finalPrompt", "remix")}},
             fail_reason=None,
             notify_url=submission.body.get("notifyHook") or None,
@@ -210,7 +198,9 @@ class MidjourneyService:
     async def _confirm_modal(self, submission: Submission, ctx: SubmitContext) -> dict[str, Any]:
         task = await self.own_task(submission.parent_id, ctx.caller)
         if task.status != Status.MODAL:
-            raise_invalid(f"The task {task.id} is {task.status}, not waiting for a modal confirmation.")
+            raise InvalidRequest(
+                f"The task {task.id} is {task.status}, not waiting for a modal confirmation.", param="taskId"
+            )
         job = await self._open_job(ctx, "MODAL", task.id, "modal") if task.billing == "none" else None
         body = {k: v for k, v in submission.body.items() if k not in ("notifyHook", "state")}
         plan = Plan(task.action, "MODAL", "/mj/submit/modal", body | {"taskId": task.upstream_id})
@@ -260,10 +250,21 @@ class NeedsChannel(ModelNotFound):
         )
 
 
-def raise_invalid(message: str) -> None:
-    from omnirelay.errors import InvalidRequest
-
-    raise InvalidRequest(message, param="taskId")
+def _request_payload(
+    submission: Submission, plan: Plan, parent: TaskRecord | None, ctx: SubmitContext
+) -> dict[str, Any]:
+    """What the task JSON shows of the request (prompts of follow-ups come from the parent)."""
+    inherited = parent.request.get("prompt") if parent else None
+    return {
+        "prompt": submission.prompt if submission.prompt is not None else inherited,
+        "description": submission.description or f"/{plan.action.lower()} {parent.id if parent else ''}".strip(),
+        "state": submission.body.get("state"),
+        "botType": submission.body.get("botType"),
+        "customId": plan.custom_id,
+        "index": submission.index,
+        "mode": ctx.mode,
+        "base_url": ctx.base_url,
+    }
 
 
 async def _close_untracked(job: Job | None, answer: MJAnswer) -> None:

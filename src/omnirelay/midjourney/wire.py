@@ -1,18 +1,23 @@
 """The Midjourney-Proxy wire: the submit envelope and the task JSON (camelCase, nulls kept).
 
 Image links never leak the upstream's URL: ``imageUrl`` points at this gateway's
-``/mj/image/{id}`` with a signature, so only holders of the task JSON can fetch it.
+``/mj/image/{id}`` with a signature (the file links' signer), so only holders of the task
+JSON can fetch it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
+from omnirelay.files.links import LinkSigner
 from omnirelay.tasks.model import Status, TaskRecord
 
-__all__ = ["MidjourneyFamily", "ImageSigner", "envelope", "progress_text"]
+__all__ = ["CALLBACK_LINK", "IMAGE_LINK", "MidjourneyFamily", "envelope", "progress_text"]
+
+IMAGE_LINK = "mj-image"
+"""Scope of the signatures on ``/mj/image/{id}`` links (:class:`~omnirelay.files.links.LinkSigner`)."""
+CALLBACK_LINK = "mj-callback"
+"""Scope of the token in each channel's upstream callback URL ``/mj/callback/{channel}/{token}``."""
 
 
 def envelope(
@@ -29,19 +34,6 @@ def progress_text(record: TaskRecord) -> str:
     return f"{record.progress}%"
 
 
-class ImageSigner:
-    """Signs gateway links (``/mj/image/{id}``, upstream callback URLs) with a key of this deployment."""
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def sign(self, value: str, purpose: str = "mj-image") -> str:
-        return hmac.new(self._key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
-
-    def verify(self, value: str, signature: str, purpose: str = "mj-image") -> bool:
-        return hmac.compare_digest(self.sign(value, purpose), signature)
-
-
 _HIDDEN_PROPERTIES = frozenset({"notifyHook", "discordChannelId", "nonce"})
 
 
@@ -50,14 +42,14 @@ class MidjourneyFamily:
 
     name = "mj"
 
-    def __init__(self, signer: ImageSigner) -> None:
+    def __init__(self, signer: LinkSigner) -> None:
         self._signer = signer
 
     def image_url(self, record: TaskRecord) -> str | None:
         if not record.result.get("imageUrl"):
             return None
         base = str(record.request.get("base_url", "")).rstrip("/")
-        url = f"{base}/mj/image/{record.id}?sig={self._signer.sign(record.id)}"
+        url = f"{base}/mj/image/{record.id}?sig={self._signer.sign(IMAGE_LINK, record.id)}"
         return url if record.finished else f"{url}&v={record.version}"
 
     def render(self, record: TaskRecord) -> dict[str, Any]:

@@ -14,7 +14,7 @@ def closing_entry(before: TaskRecord, after: TaskRecord) -> tuple[TaskRecord, Le
     if not after.finished or before.billing != "reserved":
         return after, None
     if after.status == Status.SUCCESS:
-        kind, amount, billing, cost = "settle", before.hold - before.hold, "settled", before.hold
+        kind, amount, billing, cost = "settle", 0, "settled", before.hold
     else:
         kind, amount, billing, cost = "refund", before.hold, "refunded", 0
     entry = LedgerRow(after.account_id, after.key_id, after.id, kind, amount, now_ms())

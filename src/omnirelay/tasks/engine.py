@@ -94,18 +94,18 @@ class TaskEngine:
         With one process (SQLite) memory is always current; with several, an entry is trusted
         for ``_RECENT_TTL_S`` only, since another worker may have moved the task on since.
         """
-        seen = self._recent.get(task_id)
-        if seen is not None and (self._single_process or time.monotonic() - seen[0] < _RECENT_TTL_S):
-            return seen[1]
+        record = self._recent_fresh(task_id)
+        if record is not None:
+            return record
         record = await self.store.get(task_id)
         if record is not None:
             self._remember(record)
         return record
 
     async def read_many(self, task_ids: Sequence[str], account_id: int) -> list[TaskRecord]:
-        found = [r for r in [self._recent_fresh(i) for i in task_ids] if r is not None]
-        missing = [i for i in task_ids if i not in {r.id for r in found}]
-        found += await self.store.get_many(missing, account_id)
+        found = [r for r in map(self._recent_fresh, task_ids) if r is not None]
+        known = {r.id for r in found}
+        found += await self.store.get_many([i for i in task_ids if i not in known], account_id)
         return [r for r in found if r.account_id == account_id]
 
     def _recent_fresh(self, task_id: str) -> TaskRecord | None:
@@ -271,7 +271,7 @@ class TaskEngine:
             else:
                 changed.append((record, after.replace(next_poll_at=now + low, poll_interval_ms=low)))
         await self.commit(changed)
-        await self.store.unchanged(unchanged, self._owner)
+        await self.store.unchanged(unchanged)
 
     async def release_own_leases(self) -> None:
         """At start on SQLite (one worker by definition): leases of a killed process end now."""

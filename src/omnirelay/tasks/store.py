@@ -103,7 +103,7 @@ class TaskStore:
             rows = (await conn.execute(stmt)).mappings().all()
         return [TaskRecord.from_row(r) for r in rows]
 
-    async def unchanged(self, records: Sequence[tuple[TaskRecord, int, int]], owner: str) -> None:
+    async def unchanged(self, records: Sequence[tuple[TaskRecord, int, int]]) -> None:
         """Reschedule polled tasks that did not change: ``(record, next_poll_at, interval_ms)``."""
         if not records:
             return

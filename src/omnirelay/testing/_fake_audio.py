@@ -26,6 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from omnirelay.providers.local.audio_codec import MEDIA_TYPES, OUTPUT_RATE, encode
+from omnirelay.testing._recording import RecordedRequest
 
 if TYPE_CHECKING:
     from omnirelay.testing.fake_openai import FakeOpenAI
@@ -183,8 +184,6 @@ class _FakeAudio:
 
 
 def _recorded(request: Request, body: dict[str, Any]) -> Any:
-    from omnirelay.testing.fake_openai import RecordedRequest
-
     return RecordedRequest(request.method, request.url.path, dict(request.headers), body)
 
 

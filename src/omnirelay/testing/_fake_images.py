@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from omnirelay.testing._recording import RecordedRequest
+
 if TYPE_CHECKING:
     from omnirelay.testing.fake_openai import FakeOpenAI
 
@@ -147,8 +149,6 @@ class _FakeImages:
         return Response(data, media_type="image/png")
 
     async def _form(self, request: Request) -> Any:
-        from omnirelay.testing.fake_openai import RecordedRequest  # the fake imports this module
-
         form = await request.form()
         recorded: dict[str, Any] = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         recorded["files"] = [

@@ -25,7 +25,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from omnirelay.testing._fake_messages import MessageAnswer, build_message_answer, request_problem
-from omnirelay.testing.fake_openai import RecordedRequest, UpstreamDrop, _DroppingResponse
+from omnirelay.testing._recording import RecordedRequest, record_json
+from omnirelay.testing.fake_openai import UpstreamDrop, _DroppingResponse
 
 __all__ = ["FakeAnthropic", "FakeAnthropicKnobs"]
 
@@ -78,13 +79,7 @@ class FakeAnthropic:
         )
 
     async def _record(self, request: Request) -> Any:
-        raw = await request.body()
-        try:
-            parsed = orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        self.requests.append(RecordedRequest(request.method, request.url.path, dict(request.headers), parsed))
-        return parsed
+        return await record_json(request, self.requests)
 
     def _refusal(self, request: Request) -> Response | None:
         knobs = self.knobs

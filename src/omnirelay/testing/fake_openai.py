@@ -28,6 +28,7 @@ from omnirelay.testing._fake_audio import audio_routes
 from omnirelay.testing._fake_chat import Answer, build_answer, prompt_tokens
 from omnirelay.testing._fake_embeddings import embeddings_answer
 from omnirelay.testing._fake_images import image_routes
+from omnirelay.testing._recording import RecordedRequest, record_json
 
 __all__ = ["FakeOpenAI", "FakeOpenAIKnobs", "RecordedRequest", "run_fake_openai"]
 
@@ -50,14 +51,6 @@ class FakeOpenAIKnobs:
     chunks: int | None = None
     api_key: str | None = None
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-test"])
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    json: Any
 
 
 def _error(status: int, message: str, type_: str, code: str | None, param: str | None = None) -> Response:
@@ -99,13 +92,7 @@ class FakeOpenAI:
         )
 
     async def _record(self, request: Request) -> Any:
-        raw = await request.body()
-        try:
-            parsed = orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        self.requests.append(RecordedRequest(request.method, request.url.path, dict(request.headers), parsed))
-        return parsed
+        return await record_json(request, self.requests)
 
     def _refusal(self, request: Request) -> Response | None:
         knobs = self.knobs

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from omnirelay.testing.fake_openai import RecordedRequest
+from omnirelay.testing._recording import RecordedRequest, record_json
 
 __all__ = ["FakeRerank", "FakeRerankKnobs", "overlap_score"]
 
@@ -83,13 +83,7 @@ class FakeRerank:
         return self._error(knobs.status, knobs.error_message)
 
     async def _record(self, request: Request) -> Any:
-        raw = await request.body()
-        try:
-            parsed = orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        self.requests.append(RecordedRequest(request.method, request.url.path, dict(request.headers), parsed))
-        return parsed
+        return await record_json(request, self.requests)
 
     def _invalid(self, body: Any) -> str | None:
         if not isinstance(body, dict) or not body.get("model"):

@@ -36,9 +36,6 @@ class AccountHooks:
         self._ttl_s = ttl_s
         self._cache: dict[int, tuple[float, AccountHook]] = {}
 
-    def forget(self) -> None:
-        self._cache.clear()
-
     async def get(self, account_id: int) -> AccountHook:
         cached = self._cache.get(account_id)
         if cached is not None and time.monotonic() - cached[0] < self._ttl_s:

@@ -21,9 +21,7 @@ def envelope_response(body: object, status: int = 200) -> Response:
 
 
 def _code(exc: OmniRelayError) -> int:
-    if isinstance(exc, ModelNotFound):
-        return 3
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound | ModelNotFound):  # nothing (no task, no channel) to run it
         return 3
     if exc.status_code >= 500:
         return 9
