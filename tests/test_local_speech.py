@@ -25,7 +25,7 @@ AUTH = {"Authorization": f"Bearer {USER_KEY}"}
 def goforward_wav(tmp_path: Path) -> Path:
     """Debian's pocketsphinx-testdata recording (16 kHz mono s16le, no header) as a WAV file."""
     if not GOFORWARD.exists():
-        pytest.skip("pocketsphinx-testdata is not installed")
+        pytest.fail("pocketsphinx-testdata is missing: ./scripts/check installs it (apt-get install it)")
     target = tmp_path / "goforward.wav"
     with wave.open(str(target), "wb") as out:
         out.setnchannels(1)

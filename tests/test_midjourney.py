@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import skimage.data
 from PIL import Image
 from standardwebhooks import Webhook
 
@@ -275,11 +276,10 @@ def test_receiver_down_then_up_gets_every_event_in_order_and_admin_can_redeliver
 def test_describe_on_the_embedded_default_names_what_is_in_the_photo(
     make_gateway: Callable[..., Gateway], client_for: Any
 ) -> None:
-    skimage_data = pytest.importorskip("skimage.data")
     gateway = make_gateway(**funded(BALANCE))
     client = client_for(gateway)
     buffer = io.BytesIO()
-    Image.fromarray(skimage_data.chelsea()).save(buffer, "PNG")
+    Image.fromarray(skimage.data.chelsea()).save(buffer, "PNG")
     body = {"base64": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}
     answer = client.post("/mj/submit/describe", json=body).json()
     assert answer["code"] == 1

@@ -9,11 +9,13 @@ import orjson
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from omnirelay.api import health
+from omnirelay.api.access_log import AccessLog
 from omnirelay.api.admin.routes import admin_routes
 from omnirelay.api.anthropic.routes import anthropic_routes
 from omnirelay.api.midjourney.routes import midjourney_routes
@@ -26,6 +28,7 @@ from omnirelay.api.openai.images import images_routes
 from omnirelay.api.openai.models import list_models, retrieve_model
 from omnirelay.api.openai.rerank import rerank_v1, rerank_v2
 from omnirelay.errors import OmniRelayError
+from omnirelay.logging_setup import line_writer
 from omnirelay.runtime import Runtime
 from omnirelay.settings import Settings
 
@@ -86,9 +89,11 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
         finally:
             await runtime.close()
 
+    access = settings.log.access and settings.log.level in ("debug", "info")
     return Starlette(
         routes=_routes(),
         lifespan=lifespan,
+        middleware=[Middleware(AccessLog, write=line_writer(settings.log))] if access else [],
         exception_handlers={
             OmniRelayError: openai_error_response,
             HTTPException: _http_error,

@@ -1,13 +1,17 @@
 """Apply the declarative part of the settings (GitOps): accounts, keys, channels, prices.
 
-Runs at every start and is idempotent: accounts and keys are created when missing (an
-existing account's balance is never touched again), channels and prices are made to
-match the file. Also creates the first admin key when there is none.
+Runs at every start and is idempotent: accounts are created when missing (an existing
+account's balance is never touched again); keys are created when missing and their scopes
+made to match the file; channels and prices are made to match the file. Also creates the
+first admin key when there is none.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.accounts.keys import hash_key
@@ -15,12 +19,15 @@ from omnirelay.admin import accounts as account_admin
 from omnirelay.admin import channels as channel_admin
 from omnirelay.admin import keys as key_admin
 from omnirelay.admin import prices as price_admin
+from omnirelay.admin.local_channel import ensure_local_channel
 from omnirelay.channels.crypto import SecretBox
-from omnirelay.db.tables import accounts, api_keys, channels, prices
-from omnirelay.providers.local import LOCAL_MODELS
-from omnirelay.settings import Settings
+from omnirelay.db.tables import accounts, api_keys, channels
+from omnirelay.errors import InvalidRequest
+from omnirelay.settings import BootstrapKey, Settings
 
-__all__ = ["apply_declared", "ensure_admin_key", "ensure_local_channel"]
+__all__ = ["apply_declared", "ensure_admin_key", "ensure_local_channel", "warn_unbillable_prices"]
+
+log = structlog.get_logger(__name__)
 
 
 async def _account_ids(engine: AsyncEngine, settings: Settings) -> dict[str, int]:
@@ -35,24 +42,35 @@ async def _account_ids(engine: AsyncEngine, settings: Settings) -> dict[str, int
     return existing
 
 
+_KEY_SCOPES = frozenset({"name", "models", "rpm", "tpm", "max_concurrency", "spend_cap", "ip_allowlist", "expires_at"})
+
+
+def _declared_scopes(declared: BootstrapKey) -> dict[str, Any]:
+    """The scopes the file sets; ``enabled`` only when the file says so."""
+    scopes = declared.model_dump(include=set(_KEY_SCOPES))
+    if declared.enabled is not None:
+        scopes["enabled"] = declared.enabled
+    return scopes
+
+
 async def _keys(engine: AsyncEngine, settings: Settings, account_ids: dict[str, int]) -> None:
+    """Create missing keys; make existing ones' scopes match the file (only when they differ,
+    so an unchanged file does not make every gateway reload its keys)."""
     for declared in settings.keys:
         if declared.account not in account_ids:
             raise ValueError(f"key {declared.name!r} names unknown account {declared.account!r}")
         async with engine.connect() as conn:
-            found = await conn.scalar(sa.select(api_keys.c.id).where(api_keys.c.key_hash == hash_key(declared.key)))
-        if found is None:
-            await key_admin.create_key(
-                engine,
-                account_ids[declared.account],
-                key=declared.key,
-                name=declared.name,
-                models=declared.models,
-                rpm=declared.rpm,
-                tpm=declared.tpm,
-                max_concurrency=declared.max_concurrency,
-                spend_cap=declared.spend_cap,
-            )
+            query = sa.select(api_keys).where(api_keys.c.key_hash == hash_key(declared.key))
+            row = (await conn.execute(query)).one_or_none()
+        scopes = _declared_scopes(declared)
+        if row is None:
+            await key_admin.create_key(engine, account_ids[declared.account], key=declared.key, **scopes)
+            continue
+        if row.account_id != account_ids[declared.account]:
+            log.warning("declared key belongs to another account; left there", key=declared.name, key_id=row.id)
+        changed = {field: value for field, value in scopes.items() if row._mapping[field] != value}
+        if changed:
+            await key_admin.update_key(engine, row.id, **changed)
 
 
 async def _channels(engine: AsyncEngine, settings: Settings, box: SecretBox) -> None:
@@ -60,10 +78,13 @@ async def _channels(engine: AsyncEngine, settings: Settings, box: SecretBox) -> 
         existing = {r.name: r.id for r in await conn.execute(sa.select(channels.c.id, channels.c.name))}
     for declared in settings.channels:
         fields = declared.model_dump()
-        if declared.name in existing:
-            await channel_admin.update_channel(engine, box, existing[declared.name], **fields)
-        else:
-            await channel_admin.create_channel(engine, box, **fields)
+        try:
+            if declared.name in existing:
+                await channel_admin.update_channel(engine, box, existing[declared.name], **fields)
+            else:
+                await channel_admin.create_channel(engine, box, **fields)
+        except InvalidRequest as exc:  # the same checks as the admin API, named after the file's entry
+            raise ValueError(f"[[channels]] name = {declared.name!r}: {exc.message}") from exc
 
 
 async def apply_declared(engine: AsyncEngine, settings: Settings, box: SecretBox) -> None:
@@ -76,31 +97,12 @@ async def apply_declared(engine: AsyncEngine, settings: Settings, box: SecretBox
         await price_admin.set_multiplier(engine, group, multiplier)
 
 
-async def ensure_local_channel(engine: AsyncEngine, box: SecretBox) -> None:
-    """The built-in ``local`` channel serving every local model, and free prices for them.
-
-    A ``local`` channel made by an older version gets the models added since; prices an
-    operator set are never touched.
-    """
-    async with engine.connect() as conn:
-        query = sa.select(channels.c.id, channels.c.type, channels.c.models).where(channels.c.name == "local")
-        existing = (await conn.execute(query)).one_or_none()
-        priced = set(await conn.scalars(sa.select(prices.c.model)))
-    if existing is None:
-        await channel_admin.create_channel(
-            engine,
-            box,
-            name="local",
-            type="local",
-            base_url="local://builtin",
-            models=list(LOCAL_MODELS),
-            priority=-100,
-        )
-    elif existing.type == "local" and (missing := [m for m in LOCAL_MODELS if m not in existing.models]):
-        await channel_admin.update_channel(engine, box, existing.id, models=[*existing.models, *missing])
-    for model in LOCAL_MODELS:
-        if model not in priced:
-            await price_admin.set_price(engine, model, mode="free")
+async def warn_unbillable_prices(engine: AsyncEngine) -> None:
+    """One warning per stored price that cannot bill where its model is served (e.g. a per-token
+    price kept from an older version on a Midjourney action); the admin API lists the same."""
+    for price in await price_admin.list_prices(engine):
+        for warning in price["warnings"]:
+            log.warning("price needs fixing", model=price["model"], mode=price["mode"], reason=warning)
 
 
 async def ensure_admin_key(engine: AsyncEngine, settings: Settings) -> str | None:

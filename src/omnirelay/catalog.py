@@ -32,6 +32,7 @@ from omnirelay.db.tables import (
     prices,
 )
 from omnirelay.db.writebehind import WriteBehind
+from omnirelay.providers.registry import stored_base_url
 
 __all__ = ["Catalog", "Snapshot"]
 
@@ -88,7 +89,7 @@ class Catalog:
     async def _load(self, conn: AsyncConnection, revision: int) -> Snapshot:
         key_rows = (await conn.execute(sa.select(api_keys))).mappings().all()
         chan_rows = (await conn.execute(sa.select(channels))).mappings().all()
-        loaded = [Channel.from_row(r, self._box.open(r["secrets"])) for r in chan_rows]
+        loaded = [Channel.from_row(r, self._box.open(r["secrets"]), stored_base_url) for r in chan_rows]
         return Snapshot(
             revision=revision,
             keys_by_hash={r["key_hash"]: KeyRecord.from_row(r) for r in key_rows},

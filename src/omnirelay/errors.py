@@ -15,8 +15,10 @@ each API family renders them in that family's own shape (``api/openai/errors.py`
     ├── RateLimited                     429 rate_limit_exceeded (+ Retry-After)
     ├── NotFound                        404 not_found
     ├── StoreUnavailable                503 the balance store cannot be reached
+    ├── Overloaded                      503 overloaded: this process takes no more local work now (+ Retry-After)
     └── UpstreamError                   502 upstream_error   (retryable on another channel)
-        ├── UpstreamUnavailable         503 no channel could answer
+        ├── UpstreamUnavailable         503 no channel could answer now (+ Retry-After)
+        │   └── ChannelsDisabled        503 channels_disabled: only the operator can fix it
         ├── UpstreamTimeout             504                  (retryable)
         ├── UpstreamAuthFailed          502 the channel's secret was refused (channel auto-disabled)
         └── UpstreamRejected            4xx the upstream refused the request itself (not retryable)
@@ -29,12 +31,14 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationFailed",
+    "ChannelsDisabled",
     "InsufficientBalance",
     "InvalidRequest",
     "ModelNotFound",
     "ModelNotPriced",
     "NotFound",
     "OmniRelayError",
+    "Overloaded",
     "PayloadTooLarge",
     "PermissionDenied",
     "RateLimited",
@@ -127,6 +131,24 @@ class StoreUnavailable(OmniRelayError):
     code = "billing_unavailable"
 
 
+class Overloaded(OmniRelayError):
+    """The gateway process runs and queues as much work of this kind as it takes; retry shortly.
+
+    Not an upstream failure: no channel is blamed and no other channel is tried."""
+
+    status_code = 503
+    type = "server_error"
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, int(self.retry_after + 0.999)))}
+
+
 class UpstreamError(OmniRelayError):
     status_code = 502
     type = "upstream_error"
@@ -136,8 +158,37 @@ class UpstreamError(OmniRelayError):
 
 
 class UpstreamUnavailable(UpstreamError):
+    """No channel can take the call right now (breakers open after recent failures): retry later."""
+
     status_code = 503
     code = "no_channel_available"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(max(1, int(self.retry_after + 0.999)))}
+
+
+class ChannelsDisabled(UpstreamUnavailable):
+    """Every channel that could serve the model is disabled, or cannot serve the call at all.
+
+    Retrying will not help until the operator acts: ``x-should-retry: false`` tells the official
+    OpenAI and Anthropic SDKs not to retry it."""
+
+    code = "channels_disabled"
+    retryable = False
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-should-retry": "false"}
 
 
 class UpstreamTimeout(UpstreamError):

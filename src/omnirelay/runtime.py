@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import aiohttp
 import sqlalchemy as sa
 import structlog
@@ -11,7 +13,7 @@ from omnirelay.accounts.limits import KeyLimiter
 from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
 from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.recovery import release_stale_reservations
-from omnirelay.bootstrap import apply_declared, ensure_admin_key, ensure_local_channel
+from omnirelay.bootstrap import apply_declared, ensure_admin_key, ensure_local_channel, warn_unbillable_prices
 from omnirelay.catalog import Catalog
 from omnirelay.channels.breaker import Breakers
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
@@ -73,7 +75,8 @@ class Runtime:
         self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
         await apply_declared(self.engine, settings, self.box)
         if settings.local_provider:
-            await ensure_local_channel(self.engine, self.box)
+            await ensure_local_channel(self.engine, self.box, settings)
+        await warn_unbillable_prices(self.engine)
         self.new_admin_key = await ensure_admin_key(self.engine, settings)
         self._wire(settings)
         await self._release_stale(settings)
@@ -96,18 +99,20 @@ class Runtime:
             self.engine,
             flush_interval_s=settings.writer.flush_interval_s,
             batch_size=settings.writer.batch_size,
+            spill_path=settings.home / "dead-letters.jsonl",
         )
         balances: Balances = (
             RedisBalances(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryBalances()
         )
-        self.ledger = Ledger(self.writer, balances)
+        tolerance = Fraction(str(settings.billing.overage_tolerance))
+        self.ledger = Ledger(self.writer, balances, overage_tolerance=tolerance)
         self.catalog = Catalog(self.engine, self.box, self.ledger, self.writer)
         self.http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
         )
-        providers = build_providers(self.http, settings.relay)
+        providers = build_providers(self.http, settings)
         self.providers = providers
         self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
         self.gate = Gate(

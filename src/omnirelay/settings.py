@@ -11,29 +11,63 @@ Sources, lowest priority first:
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as EnvParseError
+
+from omnirelay.accounts.limits import checked_limit
+from omnirelay.billing.amounts import Amount
+from omnirelay.billing.price_rules import checked_multiplier, checked_price
+from omnirelay.errors import InvalidRequest
+from omnirelay.settings_errors import (
+    SettingProblem,
+    SettingsError,
+    from_env_parse_error,
+    from_parse_error,
+    from_validation_error,
+)
 
 __all__ = [
+    "BillingSettings",
     "BootstrapAccount",
     "BootstrapChannel",
     "BootstrapKey",
     "BootstrapPrice",
     "FilesSettings",
     "ImagesSettings",
+    "LocalSettings",
+    "LogSettings",
     "RelaySettings",
     "ServerSettings",
     "Settings",
+    "SettingsError",
     "TaskSettings",
     "WebhookSettings",
+    "default_settings_file",
     "load_settings",
+    "settings_file",
 ]
+
+
+_ENV_PREFIX = "OMNIRELAY_"
 
 
 class _Frozen(BaseModel):
@@ -49,6 +83,25 @@ class ServerSettings(_Frozen):
     public_url: str | None = None
     """The gateway's URL as clients and upstreams reach it (image links, upstream callbacks).
     Unset: taken from each submit request's own URL."""
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest request line plus headers; a larger request head gets 431 and the connection is closed."""
+    max_headers: int = Field(default=100, ge=1)
+    """Most header fields in one request; more get 431."""
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    """Time a client has to send a whole request head (from connecting, or from the first byte of
+    a further request on a kept-alive connection); slower clients get 408 and are dropped."""
+    keep_alive_timeout_s: float = Field(default=5.0, gt=0)
+    """An idle kept-alive connection is closed after this long."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must be an http(s) URL without query, such as 'https://gw.example.com'")
+        return value
 
 
 class RelaySettings(_Frozen):
@@ -96,6 +149,16 @@ class WebhookSettings(_Frozen):
     allow_networks: list[str] = Field(default_factory=list)
     """Private ranges deliveries may reach anyway, e.g. ``["127.0.0.1/32"]`` (tests, on-prem receivers)."""
 
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
+        return value
+
 
 class FilesSettings(_Frozen):
     max_bytes: int = 512 * 1024 * 1024
@@ -105,6 +168,41 @@ class FilesSettings(_Frozen):
 class ImagesSettings(_Frozen):
     chat_models: list[str] = Field(default_factory=list)
     """Image models also offered through ``/v1/chat/completions``: the images come back as markdown links."""
+    max_files: int = Field(default=16, ge=1, le=100)
+    """Most image files one ``/v1/images/edits`` or ``/variations`` request may upload (gpt-image-1 takes 16);
+    one more is a 400 before anything is forwarded."""
+
+
+class LocalSettings(_Frozen):
+    """Limits of the built-in ``local`` provider's offline models, per gateway process."""
+
+    max_concurrency: int = Field(default=4, ge=1, le=256)
+    """Local-model calls (embeddings, rerank, describe, speech, chat) running at once; each runs in a thread."""
+    max_queue: int = Field(default=64, ge=0)
+    """Calls waiting for a turn; one more is refused at once with 503 and ``Retry-After``."""
+    max_image_pixels: int = Field(default=24_000_000, ge=1_000_000)
+    """Largest picture ``mj_describe`` decodes at full size, in pixels. JPEGs are decoded at 1/2 to 1/8 scale,
+    and the reduced size is what counts, so larger JPEGs are described too."""
+
+
+class LogSettings(_Frozen):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["console", "json"] = "console"
+    """``console``: aligned, readable lines; ``json``: one JSON object per line, for log shippers."""
+    access: bool = True
+    """One line per request: method, path, status, duration, request id, account, key id, model."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+class BillingSettings(_Frozen):
+    overage_tolerance: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    """How far above its hold one call may be charged, as a fraction of the hold (0.1: 10% more).
+    0: a call never costs more than was held for it; what its usage cost beyond that is not
+    charged but logged (``unbilled`` on the request log, and a warning)."""
 
 
 class WriterSettings(_Frozen):
@@ -114,8 +212,8 @@ class WriterSettings(_Frozen):
 
 class BootstrapAccount(_Frozen):
     name: str
-    balance: int = 0
-    """Micro-units credited when the account is first created."""
+    balance: Amount = 0
+    """Micro-units credited when the account is first created (an integer from 0 to 10^15)."""
     group: str = "default"
 
 
@@ -128,7 +226,46 @@ class BootstrapKey(_Frozen):
     rpm: int | None = None
     tpm: int | None = None
     max_concurrency: int | None = None
-    spend_cap: int | None = None
+    spend_cap: Amount | None = None
+    ip_allowlist: list[str] | None = None
+    """Addresses or CIDR ranges the key may be used from; unset: anywhere."""
+    expires_at: int | None = None
+    """Epoch milliseconds, or a date-time (``2027-01-01T00:00:00Z``, UTC when no zone); unset: never."""
+    enabled: bool | None = None
+    """Unset: a new key starts enabled and a key disabled through the admin API stays disabled."""
+
+    @field_validator("ip_allowlist")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        for network in value or ():
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
+        return value
+
+    @field_validator("rpm", "tpm", "max_concurrency")
+    @classmethod
+    def _usable_limit(cls, value: int | None, info: ValidationInfo) -> int | None:
+        try:
+            return checked_limit(str(info.field_name), value)
+        except InvalidRequest as exc:
+            raise ValueError(exc.message) from exc
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _epoch_ms(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not epoch milliseconds nor a date-time like 2027-01-01T00:00Z") from exc
+        if isinstance(value, datetime.datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+            return int(moment.timestamp() * 1000)
+        if isinstance(value, datetime.date):
+            return int(datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC).timestamp() * 1000)
+        return value
 
 
 class BootstrapChannel(_Frozen):
@@ -142,20 +279,34 @@ class BootstrapChannel(_Frozen):
     weight: int = 1
     groups: list[str] = Field(default_factory=lambda: ["default"])
     timeout_s: float | None = None
+    last_resort: bool = False
+    """Serve a model only when no other channel is routed for it (docs/operate-channels.md)."""
 
 
 class BootstrapPrice(_Frozen):
+    """A ``[[prices]]`` entry: ``mode`` may be left out (``per_call`` alone means per call,
+    ``input_per_million``/``output_per_million`` per token); checked by ``billing/price_rules.py``,
+    so a price that could bill nothing refuses to start."""
+
     model: str
-    mode: Literal["per_call", "per_token", "free"] = "per_token"
-    per_call: int = 0
-    input_per_million: int = 0
-    output_per_million: int = 0
+    mode: Literal["per_call", "per_token", "free"] | None = None
+    per_call: StrictInt | None = None
+    input_per_million: StrictInt | None = None
+    output_per_million: StrictInt | None = None
+
+    @model_validator(mode="after")
+    def _billable(self) -> BootstrapPrice:
+        try:
+            checked_price(**self.model_dump())
+        except InvalidRequest as exc:
+            raise ValueError(f"model {self.model!r}: {exc.message}") from exc
+        return self
 
 
 class Settings(BaseSettings):
     """Everything omnirelay reads from its environment, in one frozen object."""
 
-    model_config = SettingsConfigDict(env_prefix="OMNIRELAY_", env_nested_delimiter="__", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, env_nested_delimiter="__", frozen=True, extra="forbid")
 
     home: Path = Path("data")
     database_url: str | None = None
@@ -171,18 +322,37 @@ class Settings(BaseSettings):
     cache_refresh_s: float = 1.0
     local_provider: bool = True
     """Create the built-in ``local`` channel (offline models, free by default) when it is missing."""
+    local_models: list[str] | None = None
+    """The models the ``local`` channel serves, made so at every start. Unset: every local model, except
+    those an operator removed (a model is added once, when a version brings it)."""
+    local_fallback: bool | None = None
+    """``true``: the ``local`` channel is also a failover target for models other channels serve.
+    ``false``: only for models no other channel serves (the default of a new channel). Unset: as stored."""
     server: ServerSettings = ServerSettings()
     relay: RelaySettings = RelaySettings()
     writer: WriterSettings = WriterSettings()
+    billing: BillingSettings = BillingSettings()
     tasks: TaskSettings = TaskSettings()
     webhooks: WebhookSettings = WebhookSettings()
     files: FilesSettings = FilesSettings()
     images: ImagesSettings = ImagesSettings()
+    local: LocalSettings = LocalSettings()
+    log: LogSettings = LogSettings()
     group_multipliers: dict[str, str] = Field(default_factory=dict)
     accounts: list[BootstrapAccount] = Field(default_factory=list)
     keys: list[BootstrapKey] = Field(default_factory=list)
     channels: list[BootstrapChannel] = Field(default_factory=list)
     prices: list[BootstrapPrice] = Field(default_factory=list)
+
+    @field_validator("group_multipliers")
+    @classmethod
+    def _bounded_multipliers(cls, value: dict[str, str]) -> dict[str, str]:
+        for group, multiplier in value.items():
+            try:
+                checked_multiplier(group, multiplier)
+            except InvalidRequest as exc:
+                raise ValueError(exc.message) from exc
+        return value
 
     @property
     def effective_database_url(self) -> str:
@@ -204,13 +374,13 @@ class _FileSource(PydanticBaseSettingsSource):
 
 
 def _read_file(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in {".yaml", ".yml"}:
-        loaded = yaml.safe_load(text) or {}
-    else:
-        loaded = tomllib.loads(text)
+    try:
+        text = path.read_text(encoding="utf-8")
+        loaded = (yaml.safe_load(text) or {}) if path.suffix in {".yaml", ".yml"} else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise from_parse_error(path, exc) from exc
     if not isinstance(loaded, dict):
-        raise ValueError(f"{path}: the configuration file must hold a mapping at its top level")
+        raise SettingsError(path, [SettingProblem(str(path), "", "must hold a mapping of settings at its top level")])
     return loaded
 
 
@@ -219,12 +389,25 @@ def _config_path(explicit: Path | None, environ: dict[str, str]) -> Path | None:
         return explicit
     if environ.get("OMNIRELAY_CONFIG"):
         return Path(environ["OMNIRELAY_CONFIG"])
-    candidate = Path(environ.get("OMNIRELAY_HOME", "data")) / "omnirelay.toml"
+    candidate = default_settings_file()
     return candidate if candidate.exists() else None
 
 
+def default_settings_file() -> Path:
+    """``$OMNIRELAY_HOME/omnirelay.toml``: read when it exists and no other file is named."""
+    return Path(os.environ.get("OMNIRELAY_HOME", "data")) / "omnirelay.toml"
+
+
+def settings_file(explicit: Path | None = None) -> Path | None:
+    """The file :func:`load_settings` reads: ``explicit``, ``OMNIRELAY_CONFIG`` or the default, if any."""
+    return _config_path(explicit, dict(os.environ))
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Read the configuration file and the environment once into a frozen :class:`Settings`."""
+    """Read the configuration file and the environment once into a frozen :class:`Settings`.
+
+    Raises :class:`~omnirelay.settings_errors.SettingsError` naming every invalid setting.
+    """
     environ = dict(os.environ)
     path = _config_path(config_file, environ)
     file_data = _read_file(path) if path is not None else {}
@@ -241,5 +424,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (init_settings, env_settings, _FileSource(settings_cls, file_data))
 
-    loaded = _Loaded(**overrides)
-    return Settings.model_validate(loaded.model_dump())
+    try:
+        loaded = _Loaded(**overrides)
+        return Settings.model_validate(loaded.model_dump())
+    except ValidationError as exc:
+        raise from_validation_error(exc, Settings, path, environ, _ENV_PREFIX) from exc
+    except EnvParseError as exc:
+        raise from_env_parse_error(exc, environ, _ENV_PREFIX) from exc

@@ -14,6 +14,9 @@ from omnirelay.catalog import Catalog
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.files.links import LinkSigner
+from omnirelay.midjourney.cancel import TaskCancels
+from omnirelay.midjourney.listing import TaskListing
+from omnirelay.midjourney.media import MediaLinks
 from omnirelay.midjourney.queries import MidjourneyQueries
 from omnirelay.midjourney.service import MidjourneyService
 from omnirelay.midjourney.wire import MidjourneyFamily
@@ -77,6 +80,15 @@ class TaskRuntime:
         )
         self.midjourney_queries = MidjourneyQueries(
             engine=self.engine, catalog=catalog, providers=providers, family=family, signer=signer
+        )
+        self.midjourney_listing = TaskListing(store=self.engine.store, family=family)
+        self.midjourney_cancels = TaskCancels(engine=self.engine, catalog=catalog, providers=providers)
+        self.midjourney_media = MediaLinks(
+            engine=self.engine,
+            catalog=catalog,
+            providers=providers,
+            signer=signer,
+            allowed_networks=parse_networks(settings.webhooks.allow_networks),
         )
         self._webhook_worker = settings.webhooks.worker
 

@@ -3,6 +3,11 @@
 Requests per minute and tokens per minute are token buckets refilled continuously; a call
 is admitted while the token bucket is positive and pays its real token count afterwards,
 so one large call may overdraw the bucket and delay the next ones (as OpenAI's limits do).
+
+Each limit is a whole number of at least 1, or None for no limit: 0 is refused where limits
+enter (admin API, CLI, settings file; :func:`checked_limit`), since "no requests at all" is
+what disabling the key means. A 0 or negative limit stored before that rule (or written into
+the store by hand) makes the key refuse every call with a 403 naming the limit, never a crash.
 """
 
 from __future__ import annotations
@@ -11,9 +16,34 @@ import time
 from dataclasses import dataclass
 
 from omnirelay.accounts.keys import KeyRecord
-from omnirelay.errors import RateLimited
+from omnirelay.errors import InvalidRequest, PermissionDenied, RateLimited
+from omnirelay.integers import INT32_MAX
 
-__all__ = ["Admission", "KeyLimiter"]
+__all__ = ["LIMIT_FIELDS", "Admission", "KeyLimiter", "checked_limit"]
+
+LIMIT_FIELDS = ("rpm", "tpm", "max_concurrency")
+
+
+def checked_limit(name: str, value: object) -> int | None:
+    """A key's ``rpm``, ``tpm`` or ``max_concurrency`` as given, or a 400 saying what to send instead."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
+        raise InvalidRequest(
+            f"{name} must be a whole number from 1 to {INT32_MAX}, or null for no limit "
+            "(to stop a key from making calls, disable it).",
+            param=name,
+        )
+    return value
+
+
+def _unusable(key: KeyRecord) -> str | None:
+    """The first of the key's limits that admits nothing (0 or less), if any."""
+    for name in LIMIT_FIELDS:
+        value = getattr(key, name)
+        if value is not None and value < 1:
+            return f"{name} = {value}"
+    return None
 
 
 @dataclass(slots=True)
@@ -42,6 +72,12 @@ class KeyLimiter:
     def admit(self, key: KeyRecord) -> Admission:
         """Let one call of ``key`` start, or raise 429 with how long to wait."""
         now = time.monotonic()
+        unusable = _unusable(key)
+        if unusable is not None:
+            raise PermissionDenied(
+                f"This key's limit {unusable} admits no calls; the operator must set it to at least 1, or null.",
+                code="key_limit_unusable",
+            )
         if key.max_concurrency is not None and self._in_flight.get(key.id, 0) >= key.max_concurrency:
             raise RateLimited(
                 f"Too many concurrent requests for this key (limit {key.max_concurrency}); retry when one finishes.",

@@ -1,4 +1,8 @@
-"""Accounts and top-ups."""
+"""Accounts and top-ups.
+
+Every amount is checked here, whatever the intake (admin API, CLI, settings file): a whole
+number of micro-units within ``MAX_AMOUNT``, and no top-up may leave a balance beyond it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omnirelay.billing.amounts import MAX_AMOUNT, checked_amount
 from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import accounts, ledger_entries
 from omnirelay.errors import InvalidRequest, NotFound
@@ -43,8 +48,7 @@ async def _credit(conn: AsyncConnection, account_id: int, amount: int, kind: str
 
 async def create_account(engine: AsyncEngine, name: str, *, group: str = "default", balance: int = 0) -> dict[str, Any]:
     """A new account; an opening balance is posted as a ``topup`` entry so the ledger balances."""
-    if balance < 0:
-        raise InvalidRequest("An opening balance cannot be negative.", param="balance")
+    checked_amount(balance, "balance")
     async with engine.begin() as conn:
         if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.name == name)) is not None:
             raise InvalidRequest(f"An account named {name!r} already exists.", param="name", code="conflict")
@@ -78,11 +82,18 @@ async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:
 
 async def top_up(engine: AsyncEngine, account_id: int, amount: int, *, reference: str | None = None) -> dict[str, Any]:
     """Credit (or, with a negative amount, debit) an account through a ledger entry."""
-    if amount == 0:
+    if checked_amount(amount, "amount", signed=True) == 0:
         raise InvalidRequest("A top-up amount must not be zero.", param="amount")
     async with engine.begin() as conn:
-        if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.id == account_id)) is None:
+        balance = await conn.scalar(sa.select(accounts.c.balance).where(accounts.c.id == account_id))
+        if balance is None:
             raise NotFound(f"No account with id {account_id}.")
+        if not -MAX_AMOUNT <= balance + amount <= MAX_AMOUNT:
+            raise InvalidRequest(
+                f"This would leave the account's balance at {balance + amount} micro-units, beyond the "
+                f"{MAX_AMOUNT} an account may hold (it holds {balance}).",
+                param="amount",
+            )
         kind = "topup" if amount > 0 else "adjust"
         await _credit(conn, account_id, amount, kind, reference or f"{kind}_{secrets.token_hex(8)}")
         await bump_revision(conn)

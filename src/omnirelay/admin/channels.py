@@ -1,17 +1,21 @@
-"""Channels: create, change, list (secrets never leave encrypted, listings show a count), remove."""
+"""Channels: create, change, list (secrets never leave encrypted, listings show a count), remove.
+
+A base URL is checked and stored in its channel type's normal form (``channels/base_url.py``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import channels
 from omnirelay.errors import InvalidRequest, NotFound
-from omnirelay.providers.registry import CHANNEL_TYPES
+from omnirelay.providers.registry import CHANNEL_TYPES, checked_base_url
 
 __all__ = [
     "CHANNEL_FIELDS",
@@ -34,6 +38,7 @@ CHANNEL_FIELDS = (
     "groups",
     "timeout_s",
     "enabled",
+    "last_resort",
 )
 
 
@@ -51,6 +56,7 @@ def _public(row: Any, box: SecretBox) -> dict[str, Any]:
         "groups": row.groups,
         "timeout_s": row.timeout_s,
         "enabled": row.enabled,
+        "last_resort": row.last_resort,
         "auto_disabled": row.auto_disabled,
         "disabled_reason": row.disabled_reason,
         "created_at": row.created_at,
@@ -63,19 +69,38 @@ def _values(fields: dict[str, Any], box: SecretBox) -> dict[str, Any]:
     if unknown:
         raise InvalidRequest(f"Unknown channel field(s): {', '.join(sorted(unknown))}.")
     if "type" in fields and fields["type"] not in CHANNEL_TYPES:
-        raise InvalidRequest(f"Unknown channel type {fields['type']!r}; known: {', '.join(CHANNEL_TYPES)}.")
-    if "base_url" in fields and not str(fields["base_url"]).startswith(("http://", "https://", "local://")):
         raise InvalidRequest(
-            "base_url must start with http:// or https:// (local:// for the local type).", param="base_url"
+            f"Unknown channel type {fields['type']!r}; known: {', '.join(CHANNEL_TYPES)}.", param="type"
         )
     if "weight" in fields and fields["weight"] < 0:
         raise InvalidRequest("weight cannot be negative.", param="weight")
+    if fields.get("timeout_s") is not None and fields["timeout_s"] <= 0:
+        raise InvalidRequest(
+            "timeout_s must be a positive number of seconds (or null for the default).", param="timeout_s"
+        )
+    if "models" in fields and not fields["models"]:
+        raise InvalidRequest("A channel needs at least one model (disable it to stop its traffic).", param="models")
     values = dict(fields)
     if "secrets" in values:
         values["secrets"] = box.seal([str(s) for s in values["secrets"]])
-    if "base_url" in values:
-        values["base_url"] = str(values["base_url"]).rstrip("/")
     return values
+
+
+def _edited_models(models: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> list[str]:
+    unknown = [m for m in remove if m not in models]
+    if unknown:
+        raise InvalidRequest(
+            f"remove_models: the channel does not serve {', '.join(unknown)}; it serves {', '.join(models)}.",
+            param="remove_models",
+        )
+    kept = [m for m in models if m not in remove]
+    return kept + [m for m in dict.fromkeys(add) if m not in kept]
+
+
+async def _refuse_taken_name(conn: AsyncConnection, name: str, channel_id: int | None = None) -> None:
+    found = await conn.scalar(sa.select(channels.c.id).where(channels.c.name == name))
+    if found is not None and found != channel_id:
+        raise InvalidRequest(f"A channel named {name!r} already exists.", code="conflict", param="name")
 
 
 async def create_channel(engine: AsyncEngine, box: SecretBox, **fields: Any) -> dict[str, Any]:
@@ -87,10 +112,10 @@ async def create_channel(engine: AsyncEngine, box: SecretBox, **fields: Any) -> 
     fields.setdefault("model_map", {})
     fields.setdefault("groups", ["default"])
     values = _values(fields, box)
+    values["base_url"] = checked_base_url(values["type"], str(values["base_url"]))
     now = now_ms()
     async with engine.begin() as conn:
-        if await conn.scalar(sa.select(channels.c.id).where(channels.c.name == values["name"])) is not None:
-            raise InvalidRequest(f"A channel named {values['name']!r} already exists.", code="conflict")
+        await _refuse_taken_name(conn, values["name"])
         channel_id = (
             await conn.execute(
                 sa.insert(channels).values(created_at=now, updated_at=now, **values).returning(channels.c.id)
@@ -113,17 +138,34 @@ async def list_channels(engine: AsyncEngine, box: SecretBox) -> list[dict[str, A
         return [_public(r, box) for r in await conn.execute(sa.select(channels).order_by(channels.c.id))]
 
 
-async def update_channel(engine: AsyncEngine, box: SecretBox, channel_id: int, **fields: Any) -> dict[str, Any]:
-    """Change fields; enabling a channel by hand also clears an automatic disable."""
+async def update_channel(
+    engine: AsyncEngine,
+    box: SecretBox,
+    channel_id: int,
+    *,
+    add_models: Sequence[str] = (),
+    remove_models: Sequence[str] = (),
+    **fields: Any,
+) -> dict[str, Any]:
+    """Change fields (``models`` replaces the list, ``add_models``/``remove_models`` edit it); a new
+    type or base URL is checked together; enabling a channel by hand also clears an automatic disable."""
     values = _values(fields, box)
     if values.get("enabled") is True:
         values.update(auto_disabled=False, disabled_reason=None)
     async with engine.begin() as conn:
-        result = await conn.execute(
-            sa.update(channels).where(channels.c.id == channel_id).values(updated_at=now_ms(), **values)
-        )
-        if result.rowcount == 0:
+        row = (await conn.execute(sa.select(channels).where(channels.c.id == channel_id))).one_or_none()
+        if row is None:
             raise NotFound(f"No channel with id {channel_id}.")
+        if "name" in values:
+            await _refuse_taken_name(conn, values["name"], channel_id)
+        if "type" in values or "base_url" in values:
+            values["base_url"] = checked_base_url(
+                values.get("type", row.type), str(values.get("base_url", row.base_url))
+            )
+        if add_models or remove_models:
+            values["models"] = _edited_models(values.get("models", row.models), add_models, remove_models)
+            _values({"models": values["models"]}, box)
+        await conn.execute(sa.update(channels).where(channels.c.id == channel_id).values(updated_at=now_ms(), **values))
         await bump_revision(conn)
     return await get_channel(engine, box, channel_id)
 

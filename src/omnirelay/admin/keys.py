@@ -9,9 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.accounts.keys import generate_key, hash_key, key_hint
+from omnirelay.accounts.limits import LIMIT_FIELDS, checked_limit
+from omnirelay.billing.amounts import checked_amount
 from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import accounts, admin_tokens, api_keys
 from omnirelay.errors import InvalidRequest, NotFound
+from omnirelay.integers import INT64_MAX
 
 __all__ = [
     "SCOPE_FIELDS",
@@ -35,6 +38,7 @@ SCOPE_FIELDS = (
     "max_concurrency",
     "enabled",
 )
+_NAME_MAX = 200
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -57,18 +61,48 @@ def _public(row: Any) -> dict[str, Any]:
 
 
 def _check_scopes(scopes: dict[str, Any]) -> None:
+    """Refuse unknown fields and bad values with the field named, for the admin API and the CLI alike."""
     unknown = set(scopes) - set(SCOPE_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown key field(s): {', '.join(sorted(unknown))}.")
+    if "name" in scopes:
+        _check_name(scopes["name"])
+    if "enabled" in scopes and not isinstance(scopes["enabled"], bool):
+        raise InvalidRequest("enabled must be true or false.", param="enabled")
+    _check_list(scopes, "models", "a model name")
+    _check_list(scopes, "ip_allowlist", "an IP address or CIDR range")
     for network in scopes.get("ip_allowlist") or ():
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError as exc:
             raise InvalidRequest(f"{network!r} is not an IP address or CIDR range.", param="ip_allowlist") from exc
-    for limit in ("spend_cap", "rpm", "tpm", "max_concurrency"):
+    for limit in ("spend_cap", "expires_at"):
         value = scopes.get(limit)
-        if value is not None and (not isinstance(value, int) or value < 0):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX):
             raise InvalidRequest(f"{limit} must be a non-negative integer or null.", param=limit)
+    for limit in LIMIT_FIELDS:
+        if limit in scopes:
+            checked_limit(limit, scopes[limit])
+    if scopes.get("spend_cap") is not None:
+        checked_amount(scopes["spend_cap"], "spend_cap")
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip() or len(name) > _NAME_MAX:
+        raise InvalidRequest(f"name must be a non-empty string of at most {_NAME_MAX} characters.", param="name")
+
+
+def _check_list(scopes: dict[str, Any], field: str, item: str) -> None:
+    """A list of non-empty strings, or null (no restriction); an empty list would allow nothing."""
+    value = scopes.get(field)
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InvalidRequest(f"{field} must be a list of strings, each {item}, or null.", param=field)
+    if not value:
+        raise InvalidRequest(
+            f"{field} must not be empty: it would refuse everything. Use null to lift the restriction.", param=field
+        )
 
 
 async def create_key(
@@ -116,7 +150,10 @@ async def list_keys(engine: AsyncEngine, account_id: int | None = None) -> list[
 
 
 async def update_key(engine: AsyncEngine, key_id: int, **scopes: Any) -> dict[str, Any]:
+    """Change the given scopes (None lifts a limit); the others keep their values."""
     _check_scopes(scopes)
+    if not scopes:
+        return await get_key(engine, key_id)
     async with engine.begin() as conn:
         result = await conn.execute(sa.update(api_keys).where(api_keys.c.id == key_id).values(**scopes))
         if result.rowcount == 0:

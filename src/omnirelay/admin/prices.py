@@ -1,23 +1,44 @@
-"""Model prices and account-group multipliers."""
+"""Model prices and account-group multipliers.
+
+Every intake (the admin API, the CLI, the settings file) sets prices through :func:`set_price`,
+checked by ``billing/price_rules.py``; a price that cannot bill where its model is served
+carries ``warnings``.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from omnirelay.billing.prices import parse_multiplier
+from omnirelay.billing.per_call_families import PER_CALL_CHANNEL_TYPES
+from omnirelay.billing.price_rules import checked_multiplier, checked_price, price_warnings
+from omnirelay.billing.prices import Price
 from omnirelay.db.engine import bump_revision, now_ms
-from omnirelay.db.tables import group_multipliers, prices
-from omnirelay.errors import InvalidRequest, NotFound
+from omnirelay.db.tables import channels, group_multipliers, prices
+from omnirelay.errors import NotFound
 
 __all__ = ["delete_price", "list_multipliers", "list_prices", "set_multiplier", "set_price"]
 
-_MODES = ("per_call", "per_token", "free")
+_PerCallChannels = dict[str, list[tuple[str, str]]]
 
 
-def _public(row: Any) -> dict[str, Any]:
+async def _per_call_channels(conn: AsyncConnection) -> _PerCallChannels:
+    """model -> (name, type) of the channels serving it whose type bills per call only."""
+    query = sa.select(channels.c.name, channels.c.type, channels.c.models).where(
+        channels.c.type.in_(sorted(PER_CALL_CHANNEL_TYPES))
+    )
+    found: _PerCallChannels = defaultdict(list)
+    for row in await conn.execute(query):
+        for model in row.models:
+            found[model].append((row.name, row.type))
+    return found
+
+
+def _public(row: Any, per_call_channels: _PerCallChannels) -> dict[str, Any]:
+    price = Price.from_row(row._mapping)
     return {
         "model": row.model,
         "mode": row.mode,
@@ -25,6 +46,7 @@ def _public(row: Any) -> dict[str, Any]:
         "input_per_million": row.input_per_million,
         "output_per_million": row.output_per_million,
         "updated_at": row.updated_at,
+        "warnings": price_warnings(price, per_call_channels.get(row.model, ())),
     }
 
 
@@ -32,21 +54,26 @@ async def set_price(
     engine: AsyncEngine,
     model: str,
     *,
-    mode: str,
-    per_call: int = 0,
-    input_per_million: int = 0,
-    output_per_million: int = 0,
+    mode: object = None,
+    per_call: object = None,
+    input_per_million: object = None,
+    output_per_million: object = None,
 ) -> dict[str, Any]:
-    """Create or replace the price of ``model`` (micro-units per call or per million tokens)."""
-    if mode not in _MODES:
-        raise InvalidRequest(f"mode must be one of {', '.join(_MODES)}.", param="mode")
-    if min(per_call, input_per_million, output_per_million) < 0:
-        raise InvalidRequest("Prices cannot be negative.")
+    """Create or replace the price of ``model`` (micro-units per call or per million tokens).
+
+    ``mode`` may be left out (inferred from the amounts); see ``billing/price_rules.py``."""
+    price = checked_price(
+        model,
+        mode=mode,
+        per_call=per_call,
+        input_per_million=input_per_million,
+        output_per_million=output_per_million,
+    )
     values = {
-        "mode": mode,
-        "per_call": per_call,
-        "input_per_million": input_per_million,
-        "output_per_million": output_per_million,
+        "mode": price.mode,
+        "per_call": price.per_call,
+        "input_per_million": price.input_per_million,
+        "output_per_million": price.output_per_million,
         "updated_at": now_ms(),
     }
     async with engine.begin() as conn:
@@ -55,7 +82,7 @@ async def set_price(
             await conn.execute(sa.insert(prices).values(model=model, **values))
         await bump_revision(conn)
         row = (await conn.execute(sa.select(prices).where(prices.c.model == model))).one()
-    return _public(row)
+        return _public(row, await _per_call_channels(conn))
 
 
 async def delete_price(engine: AsyncEngine, model: str) -> None:
@@ -67,14 +94,12 @@ async def delete_price(engine: AsyncEngine, model: str) -> None:
 
 async def list_prices(engine: AsyncEngine) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
-        return [_public(r) for r in await conn.execute(sa.select(prices).order_by(prices.c.model))]
+        per_call_channels = await _per_call_channels(conn)
+        return [_public(r, per_call_channels) for r in await conn.execute(sa.select(prices).order_by(prices.c.model))]
 
 
 async def set_multiplier(engine: AsyncEngine, group: str, multiplier: str) -> dict[str, str]:
-    try:
-        parse_multiplier(multiplier)
-    except (ValueError, ZeroDivisionError) as exc:
-        raise InvalidRequest(f"{multiplier!r} is not a valid multiplier: {exc}", param="multiplier") from exc
+    checked_multiplier(group, multiplier)
     async with engine.begin() as conn:
         updated = await conn.execute(
             sa.update(group_multipliers).where(group_multipliers.c.group == group).values(multiplier=multiplier)

@@ -4,6 +4,10 @@
 of its content as they arrive, its end) and never holds more than one network read, so an
 upload can go straight to storage. :func:`read_form` collects a small form in memory.
 Malformed bodies are a 400, bodies over the caller's limit a 413.
+
+Parts are counted as they arrive: a body of more than :data:`MAX_PARTS` parts, or a form with
+more files or fields than its endpoint takes, is refused with a 400 at the first part too many,
+before the rest is read and before anything is forwarded.
 """
 
 from __future__ import annotations
@@ -21,7 +25,22 @@ from omnirelay.errors import InvalidRequest, PayloadTooLarge
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-__all__ = ["PART_END", "Form", "FormFile", "MultipartEvent", "PartEnd", "PartHead", "multipart_events", "read_form"]
+__all__ = [
+    "MAX_PARTS",
+    "PART_END",
+    "Form",
+    "FormFile",
+    "MultipartEvent",
+    "PartEnd",
+    "PartHead",
+    "multipart_events",
+    "read_form",
+]
+
+MAX_PARTS = 100
+"""Parts any multipart body may hold (every form this gateway reads has a handful)."""
+_MAX_DIGITS = 19
+"""A Content-Length longer than this is beyond any limit (and ``int`` is never handed 5,000 digits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +150,14 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 async def multipart_events(request: Request, limit: int) -> AsyncIterator[MultipartEvent]:
-    """The body's events in order; ``limit`` bounds the whole body in bytes."""
+    """The body's events in order; ``limit`` bounds the whole body in bytes, :data:`MAX_PARTS` its parts."""
     boundary = _boundary(request.headers.get("content-type"))
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > _MAX_DIGITS or int(declared) > limit):
         raise _too_large(limit)
     collector = _Collector()
     parser = MultipartParser(boundary, collector.callbacks())
-    received = 0
+    received = parts = 0
     async for chunk in request.stream():
         received += len(chunk)
         if received > limit:
@@ -148,21 +167,32 @@ async def multipart_events(request: Request, limit: int) -> AsyncIterator[Multip
         except FormParserError as exc:
             raise InvalidRequest(f"The multipart body is malformed: {exc}.") from exc
         for event in collector.drain():
+            if isinstance(event, PartHead):
+                parts += 1
+                if parts > MAX_PARTS:
+                    raise InvalidRequest(f"The multipart body has more than {MAX_PARTS} parts.")
             yield event
     if not collector.ended:
         raise InvalidRequest("The multipart body ended before its closing boundary.")
 
 
-async def read_form(request: Request, limit: int) -> Form:
-    """Every field and file of a small form, in memory (``limit`` bounds the whole body)."""
+async def read_form(request: Request, limit: int, *, max_files: int = MAX_PARTS) -> Form:
+    """Every field and file of a small form, in memory (``limit`` bounds the whole body in bytes,
+    ``max_files`` its file parts: one more is a 400 naming the field, before it is read)."""
     fields: dict[str, str] = {}
     files: list[FormFile] = []
     head: PartHead | None = None
     pieces: list[bytes] = []
-    size = 0
+    size = file_parts = 0
     async for event in multipart_events(request, limit):
         if isinstance(event, PartHead):
             head, pieces = event, []
+            file_parts += event.filename is not None
+            if file_parts > max_files:
+                raise InvalidRequest(
+                    f"This endpoint takes at most {max_files} files; '{event.name}' is one too many.",
+                    param=event.name,
+                )
         elif isinstance(event, bytes):
             pieces.append(event)
             size += len(event)

@@ -33,6 +33,13 @@ class Breakers:
         state.trial_in_flight = True
         return True
 
+    def wait_s(self, channel_id: int) -> float:
+        """Seconds until the breaker lets a trial call through (0 when closed); asks nothing of it."""
+        state = self._states.get(channel_id)
+        if state is None or state.failures < self._threshold:
+            return 0.0
+        return max(0.0, state.open_until - time.monotonic())
+
     def record_success(self, channel_id: int) -> None:
         self._states.pop(channel_id, None)
 

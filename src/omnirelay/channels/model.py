@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,15 +26,21 @@ class Channel:
     enabled: bool
     auto_disabled: bool
     disabled_reason: str | None
+    last_resort: bool = False
+    """Serves a model only when no other channel in the caller's group is routed for it."""
     _rotation: Any = field(default=None, repr=False)
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any], secrets: list[str]) -> Channel:
+    def from_row(
+        cls, row: Mapping[Any, Any], secrets: list[str], normalise: Callable[[str, str], str] | None = None
+    ) -> Channel:
+        """``normalise(type, base_url)`` brings a stored base URL to today's form (rows written before)."""
+        base_url = normalise(row["type"], row["base_url"]) if normalise else row["base_url"].rstrip("/")
         return cls(
             id=row["id"],
             name=row["name"],
             type=row["type"],
-            base_url=row["base_url"].rstrip("/"),
+            base_url=base_url,
             secrets=tuple(secrets),
             models=frozenset(row["models"]),
             model_map=dict(row["model_map"] or {}),
@@ -45,6 +51,7 @@ class Channel:
             enabled=row["enabled"],
             auto_disabled=row["auto_disabled"],
             disabled_reason=row["disabled_reason"],
+            last_resort=bool(row.get("last_resort", False)),
         )
 
     @property

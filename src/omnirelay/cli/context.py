@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omnirelay.billing.balances import RedisBalances
 from omnirelay.bootstrap import apply_declared
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
+from omnirelay.cli.settings_load import load_or_exit
 from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
 from omnirelay.invalidation import publish_change
-from omnirelay.settings import Settings, load_settings
+from omnirelay.settings import Settings
 
 __all__ = ["Store", "open_store"]
 
@@ -39,7 +40,7 @@ class Store:
 @asynccontextmanager
 async def open_store(config: Path | None) -> AsyncIterator[Store]:
     """The store for one command; running gateways are told to reload afterwards (Redis, if set)."""
-    settings = load_settings(config)
+    settings = load_or_exit(config)
     engine = create_engine(settings.effective_database_url)
     try:
         await upgrade(engine)

@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 import uvicorn
 from rich.console import Console
 
 from omnirelay.app import create_app
-from omnirelay.cli import manage
+from omnirelay.cli.accounts import accounts
+from omnirelay.cli.channels import channels
+from omnirelay.cli.config import config
 from omnirelay.cli.context import open_store
+from omnirelay.cli.keys import keys
+from omnirelay.cli.logs import logs
+from omnirelay.cli.prices import prices
+from omnirelay.cli.settings_load import load_or_exit
+from omnirelay.http_limits import uvicorn_options
+from omnirelay.logging_setup import configure_logging, level_number
 from omnirelay.runtime import Runtime
-from omnirelay.settings import load_settings
 
 __all__ = ["app", "main"]
 
+log = structlog.get_logger("omnirelay")
+
 app = typer.Typer(help="omnirelay: one base URL and one API key for every AI model.", no_args_is_help=True)
-app.add_typer(manage.accounts, name="accounts")
-app.add_typer(manage.keys, name="keys")
-app.add_typer(manage.channels, name="channels")
-app.add_typer(manage.prices, name="prices")
-app.add_typer(manage.logs, name="logs")
+app.add_typer(accounts, name="accounts")
+app.add_typer(keys, name="keys")
+app.add_typer(channels, name="channels")
+app.add_typer(prices, name="prices")
+app.add_typer(logs, name="logs")
+app.add_typer(config, name="config")
 fake = typer.Typer(help="Run a fake upstream for tests and demos.")
 app.add_typer(fake, name="fake-upstream")
 
@@ -53,11 +66,33 @@ def _tune_threads() -> None:
 def _announce(runtime: Runtime) -> None:
     _tune_gc()
     _tune_threads()
-    console = Console(stderr=True)
     settings = runtime.settings
-    console.print(f"[bold]omnirelay[/] listening on http://{settings.server.host}:{settings.server.port}")
+    url = f"http://{settings.server.host}:{settings.server.port}"
+    if settings.log.format == "json":  # every line on stderr stays one JSON object
+        log.info("listening", url=url)
+        if runtime.new_admin_key:
+            log.warning("admin key created: shown once, store it now", admin_key=runtime.new_admin_key)
+        return
+    console = Console(stderr=True)
+    console.print(f"[bold]omnirelay[/] listening on {url}")
     if runtime.new_admin_key:
         console.print("[bold yellow]Admin key (shown once, store it now):[/] " + runtime.new_admin_key, soft_wrap=True)
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class LogFormat(enum.StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+LogLevelOption = Annotated[LogLevel | None, typer.Option(help="Overrides log.level.", case_sensitive=False)]
+LogFormatOption = Annotated[LogFormat | None, typer.Option(help="Overrides log.format.", case_sensitive=False)]
 
 
 @app.command()
@@ -65,21 +100,26 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    log_level: LogLevelOption = None,
+    log_format: LogFormatOption = None,
 ) -> None:
     """Start the gateway (migrations are applied first)."""
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = load_settings(config)
-    if overrides:
-        settings = settings.model_copy(update={"server": settings.server.model_copy(update=overrides)})
+    server = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    logs = {k: v.value for k, v in {"level": log_level, "format": log_format}.items() if v is not None}
+    overrides = {k: v for k, v in {"server": server, "log": logs}.items() if v}
+    settings = load_or_exit(config, **overrides)
+    configure_logging(settings.log)
     application = create_app(settings, on_ready=_announce)
     uvicorn.run(
         application,
         host=settings.server.host,
         port=settings.server.port,
-        log_level="warning",
-        access_log=False,
+        log_config=None,  # uvicorn's own records go through configure_logging's handler
+        log_level=max(logging.WARNING, level_number(settings.log.level)),
+        access_log=False,  # ours is api/access_log.py
         proxy_headers=bool(settings.server.forwarded_allow_ips),
         forwarded_allow_ips=settings.server.forwarded_allow_ips or None,
+        **uvicorn_options(settings.server),
     )
 
 

@@ -11,6 +11,7 @@ __all__ = [
     "api_keys",
     "channels",
     "config_revision",
+    "dead_letters",
     "group_multipliers",
     "ledger_entries",
     "metadata",
@@ -106,6 +107,10 @@ channels = sa.Table(
     sa.Column("disabled_reason", sa.Text, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("last_resort", sa.Boolean, nullable=False, server_default=sa.false()),
+    # a last-resort channel serves a model only when no other channel is routed for it
+    sa.Column("offered_models", sa.JSON, nullable=True),
+    # models the gateway itself gave this channel (the built-in local one); start-up adds only others
 )
 
 ledger_entries = sa.Table(
@@ -135,9 +140,22 @@ request_logs = sa.Table(
     sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
     sa.Column("cost", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("unbilled", sa.BigInteger, nullable=False, server_default="0"),
+    # what the usage cost beyond the call's settle bound, not charged (billing/ledger.py)
     sa.Column("latency_ms", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.Integer, nullable=False, index=True),
     sa.Column("error", sa.Text, nullable=True),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    # ``ledger_entry`` or ``request_log``: a write-behind row the store refused (db/deadletters.py)
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
 )
 
 config_revision = sa.Table(

@@ -3,7 +3,14 @@
 Ledger entries, the balance and key-spend deltas they imply, and request logs are committed
 in ONE transaction per batch, in arrival order, so the store's invariant
 ``accounts.balance == sum(ledger_entries.amount)`` holds after every commit. A batch that
-fails to commit (database down) is kept, in order, and tried again on the next tick.
+fails to commit while the database is away is kept, in order, and tried again on the next
+tick. A batch the database refuses while it is up holds a row it will never take: the batch
+is committed piece by piece (halves, then quarters... down to single rows, each with its own
+balance changes) and the rows still refused are set aside as dead letters
+(:mod:`omnirelay.db.deadletters`), so one bad row never blocks or loses the ones behind it.
+A row the store would take but corrupt (SQLite turns an integer beyond 64 bits into a REAL) is
+set aside before it is tried: a ledger amount beyond ``MAX_AMOUNT``, a log number beyond 64 bits.
+At shutdown, what the database cannot take any more is written to the spill file.
 
 :meth:`WriteBehind.commit_now` is the group commit for what must be durable before the
 client hears back (a task and its hold): it wakes the flusher at once and waits for the
@@ -14,9 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,6 +34,8 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omnirelay.billing.amounts import MAX_AMOUNT
+from omnirelay.db.deadletters import DeadLetters
 from omnirelay.db.tables import accounts, api_keys, ledger_entries, request_logs
 
 __all__ = ["LedgerRow", "WriteBehind", "key_spend_delta"]
@@ -46,6 +58,24 @@ def key_spend_delta(row: LedgerRow) -> int:
     return 0 if row.key_id is None or row.kind == "topup" else -row.amount
 
 
+_Row = LedgerRow | dict[str, Any]
+"""A buffered row: a ledger entry, or a request log."""
+
+_INT64 = 2**63
+
+
+def _unstorable(row: _Row) -> str | None:
+    """Why the store must not be given ``row`` (it would refuse it, or keep it wrong), if so."""
+    if isinstance(row, LedgerRow):
+        if type(row.amount) is not int or not -MAX_AMOUNT <= row.amount <= MAX_AMOUNT:
+            return f"a ledger amount must be a whole number within +-{MAX_AMOUNT}; got {row.amount!r}"
+        return None
+    for name, value in row.items():
+        if isinstance(value, int) and not -_INT64 <= value < _INT64:
+            return f"{name} {value} does not fit a 64-bit integer"
+    return None
+
+
 @dataclass(slots=True)
 class _Durable:
     rows: list[tuple[sa.Table, dict[str, Any]]]
@@ -54,8 +84,11 @@ class _Durable:
 
 
 class WriteBehind:
-    def __init__(self, engine: AsyncEngine, *, flush_interval_s: float, batch_size: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, flush_interval_s: float, batch_size: int, spill_path: Path | None = None
+    ) -> None:
         self._engine = engine
+        self._dead = DeadLetters(engine, spill_path)
         self._interval = flush_interval_s
         self._batch_size = batch_size
         self._entries: list[LedgerRow] = []
@@ -63,12 +96,15 @@ class WriteBehind:
         self._account_delta: defaultdict[int, int] = defaultdict(int)
         self._key_delta: defaultdict[int, int] = defaultdict(int)
         self._durable: list[_Durable] = []
+        self._unstorable: list[tuple[_Row, str]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         """Held while committing; hold it to read the store and :meth:`pending_*` consistently."""
 
     def add_entry(self, row: LedgerRow) -> None:
+        if self._set_aside(row):
+            return
         self._entries.append(row)
         self._account_delta[row.account_id] += row.amount
         if row.key_id is not None:
@@ -80,14 +116,28 @@ class WriteBehind:
 
         If that batch fails, this raises and nothing of it is kept (the caller undoes its holds).
         """
+        reasons = [reason for entry in entries if (reason := _unstorable(entry))]
+        if reasons:
+            raise ValueError(f"refused before the store: {reasons[0]}")
         item = _Durable(rows, entries, asyncio.get_running_loop().create_future())
         self._durable.append(item)
         self._wake.set()
         await asyncio.shield(item.done)
 
     def add_log(self, row: dict[str, Any]) -> None:
+        if self._set_aside(row):
+            return
         self._logs.append(row)
         self._maybe_wake()
+
+    def _set_aside(self, row: _Row) -> bool:
+        """Keep a row the store must not be given for the dead letters (the next flush persists it)."""
+        reason = _unstorable(row)
+        if reason is None:
+            return False
+        self._unstorable.append((row, reason))
+        self._wake.set()
+        return True
 
     def pending_account_delta(self, account_id: int) -> int:
         durable = sum(e.amount for d in self._durable for e in d.entries if e.account_id == account_id)
@@ -111,36 +161,78 @@ class WriteBehind:
             await self._flush_locked()
 
     async def _flush_locked(self) -> None:
+        unstorable, self._unstorable = self._unstorable, []
+        for row, reason in unstorable:
+            await self._dead.put(*_dead_letter(row), ValueError(reason))
         if not self._entries and not self._logs and not self._durable:
             return
         entries, logs, durable = self._entries, self._logs, self._durable
-        acc_delta, key_delta = dict(self._account_delta), dict(self._key_delta)
         self._entries, self._logs, self._durable = [], [], []
         self._account_delta.clear()
         self._key_delta.clear()
         try:
             async with self._engine.begin() as conn:
                 await _insert_durable(conn, durable)
-                await _commit(conn, entries, logs, acc_delta, key_delta)
+                await _commit(conn, entries, logs)
+        except Exception as exc:  # noqa: BLE001 - which rows failed, and why, is sorted out next
+            await self._salvage(entries, logs, durable, exc)
+            return
         except BaseException as exc:
-            self._restore(entries, logs, acc_delta, key_delta)
+            self._restore([*entries, *logs])
             _resolve(durable, exc)
             raise
         _resolve(durable, None)
 
-    def _restore(
-        self,
-        entries: list[LedgerRow],
-        logs: list[dict[str, Any]],
-        acc_delta: dict[int, int],
-        key_delta: dict[int, int],
+    async def _salvage(
+        self, entries: list[LedgerRow], logs: list[dict[str, Any]], durable: list[_Durable], exc: Exception
     ) -> None:
+        """The batch failed: keep it when the store is away (and raise), else commit what the store takes."""
+        if not await self._reachable():
+            self._restore([*entries, *logs])
+            _resolve(durable, exc)
+            raise exc
+        log.error("the store refused a write-behind batch; committing it piece by piece", error=repr(exc))
+        for item in durable:  # each alone; a refused one raises to its caller, who undoes its holds
+            _resolve([item], await _attempt(self._engine, functools.partial(_insert_durable, durable=[item])))
+        await self._commit_apart([*entries, *logs])
+
+    async def _commit_apart(self, rows: list[_Row]) -> None:
+        """Commit ``rows`` in halves, recursively, in order; set aside a single row the store refuses twice."""
+        pending = [rows]
+        while pending:
+            chunk = pending.pop()
+            commit = functools.partial(_commit_rows, rows=chunk)
+            error = await _attempt(self._engine, commit)
+            if error is None:
+                continue
+            if len(chunk) > 1:
+                half = len(chunk) // 2
+                pending += [chunk[half:], chunk[:half]]
+                continue
+            if await _attempt(self._engine, commit) is None:
+                continue  # a passing failure (a deadlock, a dropped connection) is not a dead letter
+            if not await self._reachable():
+                self._restore([*chunk, *(row for rest in reversed(pending) for row in rest)])
+                raise error
+            await self._dead.put(*_dead_letter(chunk[0]), error)
+
+    async def _reachable(self) -> bool:
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means the store is away
+            return False
+        return True
+
+    def _restore(self, rows: list[_Row]) -> None:
+        """Put rows back at the head of the buffer, in order, with the balance changes they imply."""
+        entries = [row for row in rows if isinstance(row, LedgerRow)]
         self._entries[:0] = entries
-        self._logs[:0] = logs
-        for account_id, delta in acc_delta.items():
-            self._account_delta[account_id] += delta
-        for key_id, delta in key_delta.items():
-            self._key_delta[key_id] += delta
+        self._logs[:0] = [row for row in rows if not isinstance(row, LedgerRow)]
+        for entry in entries:
+            self._account_delta[entry.account_id] += entry.amount
+            if entry.key_id is not None:
+                self._key_delta[entry.key_id] += key_spend_delta(entry)
 
     async def _run(self) -> None:
         while True:
@@ -159,12 +251,21 @@ class WriteBehind:
         self._task = asyncio.create_task(self._run(), name="omnirelay-write-behind")
 
     async def stop(self) -> None:
+        """Stop the flusher and commit everything buffered; what the store cannot take goes to the spill file."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as exc:  # noqa: BLE001 - the store is away: keep the rows on disk, not in a dying process
+            async with self.lock:
+                rows: list[_Row] = [*self._entries, *self._logs]
+                self._entries, self._logs = [], []
+                self._account_delta.clear()
+                self._key_delta.clear()
+                await self._dead.spill([_dead_letter(row) for row in rows], exc)
 
 
 def _resolve(durable: list[_Durable], exc: BaseException | None) -> None:
@@ -189,13 +290,28 @@ async def _insert_durable(conn: AsyncConnection, durable: list[_Durable]) -> Non
         await _insert(conn, table, rows)
     entries = [e for item in durable for e in item.entries]
     if entries:
-        acc: defaultdict[int, int] = defaultdict(int)
-        keys: defaultdict[int, int] = defaultdict(int)
-        for e in entries:
-            acc[e.account_id] += e.amount
-            if e.key_id is not None:
-                keys[e.key_id] += key_spend_delta(e)
-        await _commit(conn, entries, [], dict(acc), dict(keys))
+        await _commit(conn, entries, [])
+
+
+async def _attempt(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[None]]) -> Exception | None:
+    """Run ``work`` in a transaction of its own; the error if it failed."""
+    try:
+        async with engine.begin() as conn:
+            await work(conn)
+    except Exception as exc:  # noqa: BLE001 - the caller decides what a failure means
+        return exc
+    return None
+
+
+async def _commit_rows(conn: AsyncConnection, rows: list[_Row]) -> None:
+    entries = [row for row in rows if isinstance(row, LedgerRow)]
+    await _commit(conn, entries, [row for row in rows if not isinstance(row, LedgerRow)])
+
+
+def _dead_letter(row: _Row) -> tuple[str, dict[str, Any]]:
+    if isinstance(row, LedgerRow):
+        return "ledger_entry", dataclasses.asdict(row)
+    return "request_log", row
 
 
 @functools.cache
@@ -216,13 +332,8 @@ async def _insert(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, A
     await conn.execute(_sqlite_bulk_insert(table, columns), {"rows": packed})
 
 
-async def _commit(
-    conn: AsyncConnection,
-    entries: list[LedgerRow],
-    logs: list[dict[str, Any]],
-    acc_delta: dict[int, int],
-    key_delta: dict[int, int],
-) -> None:
+async def _commit(conn: AsyncConnection, entries: list[LedgerRow], logs: list[dict[str, Any]]) -> None:
+    """Insert ``entries`` and ``logs`` and apply the balance and key-spend changes the entries imply."""
     if entries:
         await _insert(
             conn,
@@ -239,9 +350,19 @@ async def _commit(
                 for e in entries
             ],
         )
-    await _apply_deltas(conn, acc_delta, key_delta)
+    await _apply_deltas(conn, *_deltas(entries))
     if logs:
         await _insert(conn, request_logs, logs)
+
+
+def _deltas(entries: list[LedgerRow]) -> tuple[dict[int, int], dict[int, int]]:
+    accounts_: defaultdict[int, int] = defaultdict(int)
+    keys: defaultdict[int, int] = defaultdict(int)
+    for e in entries:
+        accounts_[e.account_id] += e.amount
+        if e.key_id is not None:
+            keys[e.key_id] += key_spend_delta(e)
+    return dict(accounts_), dict(keys)
 
 
 async def _apply_deltas(conn: AsyncConnection, acc_delta: dict[int, int], key_delta: dict[int, int]) -> None:

@@ -1,4 +1,9 @@
-"""Images in submit bodies: data URLs or bare base64, decoded, size-checked and sniffed."""
+"""Images in submit bodies: data URLs or bare base64, decoded, size-checked and sniffed.
+
+Where a proxy also takes a link (``image`` of edits, retexture and video), an http(s) URL is
+passed on for the upstream to fetch, once :func:`check_image_link` found it public: an
+upstream fetching it must not become a way into the operator's network.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import binascii
 from collections.abc import Sequence
 
 from omnirelay.errors import InvalidRequest, PayloadTooLarge
+from omnirelay.webhooks.destinations import DestinationRefused, Network, check_destination
 
-__all__ = ["decode_image", "decode_images"]
+__all__ = ["check_image_link", "decode_image", "decode_images", "image_or_link"]
 
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -57,3 +63,30 @@ def decode_images(values: object, field: str, limit: int, *, least: int = 0, mos
     if not least <= len(values) <= most:
         raise InvalidRequest(f"{field} must hold {least} to {most} images, not {len(values)}.", param=field)
     return [decode_image(v, f"{field}[{i}]", limit) for i, v in enumerate(values)]
+
+
+def image_or_link(value: object, field: str, limit: int) -> str | None:
+    """An http(s) link to check with :func:`check_image_link`, or None after checking a base64 image."""
+    if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
+        link = value.strip()
+        if len(link) > 2048:
+            raise InvalidRequest(f"{field} is a link longer than 2048 characters.", param=field)
+        return link
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(
+            f"{field} must be a base64 image (a data URL or bare base64) or an http(s) link.", param=field
+        )
+    decode_image(value, field, limit)
+    return None
+
+
+async def check_image_link(link: str, field: str, allowed: Sequence[Network]) -> None:
+    """400 (code 4) unless every address of the link's host is public (or allow-listed)."""
+    try:
+        await check_destination(link, allowed)
+    except DestinationRefused as exc:
+        raise InvalidRequest(
+            f"{field} must be a link to a public host (or a base64 image): {link!r} is not reachable "
+            "or points at a private, loopback or link-local address.",
+            param=field,
+        ) from exc

@@ -57,9 +57,16 @@ def _check_parent(parent: TaskRecord) -> None:
 def plan_submission(submission: Submission, parent: TaskRecord | None) -> Plan:
     body = _upstream_body(submission, parent)
     path = _PATHS.get(submission.endpoint, f"/mj/submit/{submission.endpoint}")
+    billing = submission.billing or submission.action
     if parent is None:
-        return Plan(submission.action, submission.action, path, body, creates_task=submission.creates_task)
+        return Plan(submission.action, billing, path, body, creates_task=submission.creates_task)
     _check_parent(parent)
+    if submission.endpoint == "video":
+        if parent.action != "VIDEO":
+            raise InvalidRequest(
+                f"The task {parent.id} is {parent.action}; only a VIDEO task can be extended.", param="taskId"
+            )
+        return Plan(submission.action, billing, path, body)
     if submission.custom_id is not None:
         button = parse_custom_id(submission.custom_id, parent.action)
         billing = "" if button.modal else button.billing

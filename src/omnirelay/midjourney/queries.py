@@ -1,7 +1,7 @@
-"""Reading tasks back (fetch, list, image seed, images) and taking in upstream progress reports.
+"""Reading tasks back (fetch, list by ids, image seed) and taking in upstream progress reports.
 
-Queries are never billed. Images are fetched from the upstream on demand, so clients only
-ever see this gateway's signed ``/mj/image/{id}`` links.
+Queries are never billed. Images and videos are relayed by :mod:`omnirelay.midjourney.media`;
+an account's recent and waiting tasks are listed by :mod:`omnirelay.midjourney.listing`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 from omnirelay.catalog import Catalog
 from omnirelay.errors import InvalidRequest, NotFound
 from omnirelay.files.links import LinkSigner
-from omnirelay.midjourney.upstream import ImageSeeds, MidjourneyCallbacks, MidjourneyUpstream
-from omnirelay.midjourney.wire import CALLBACK_LINK, IMAGE_LINK, MidjourneyFamily, envelope
+from omnirelay.midjourney.upstream import ImageSeeds, MidjourneyCallbacks
+from omnirelay.midjourney.wire import CALLBACK_LINK, MidjourneyFamily, envelope
 from omnirelay.providers.registry import capable
 from omnirelay.relay.auth import Caller
 from omnirelay.tasks.engine import TaskEngine
@@ -83,17 +83,6 @@ class MidjourneyQueries:
             raise NotFound(f"No seed is known for task {task_id}.", code="seed_not_found")
         answer = await seeds.image_seed(channel, record.upstream_id)
         return envelope(answer.code, answer.description, answer.result)
-
-    async def image(self, task_id: str, signature: str) -> tuple[bytes, str]:
-        record = await self._engine.read(task_id)
-        if record is None or not self._signer.verify(IMAGE_LINK, task_id, signature):
-            raise NotFound(f"No image {task_id} exists.", code="midjourney_task_not_found")
-        url = record.result.get("imageUrl")
-        channel = self._catalog.snapshot.channels.get(record.channel_id or -1)
-        upstream = capable(self._providers, channel.type, MidjourneyUpstream) if channel else None
-        if not isinstance(url, str) or channel is None or upstream is None:
-            raise NotFound(f"The task {task_id} has no image.", code="midjourney_image_not_found")
-        return await upstream.fetch_image(channel, url)
 
     async def callback(self, channel_id: int, token: str, body: bytes) -> bool:
         """A progress report from an upstream; True when it moved a task on."""

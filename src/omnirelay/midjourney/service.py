@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnirelay.catalog import Catalog
+from omnirelay.channels.availability import channel_disabled
 from omnirelay.channels.model import Channel
 from omnirelay.db.engine import now_ms
 from omnirelay.db.writebehind import WriteBehind
-from omnirelay.errors import InvalidRequest, ModelNotFound, NotFound, OmniRelayError, UpstreamError
+from omnirelay.errors import ChannelsDisabled, InvalidRequest, ModelNotFound, NotFound, OmniRelayError, UpstreamError
 from omnirelay.files.links import LinkSigner
 from omnirelay.midjourney.actions import model_for
+from omnirelay.midjourney.images import check_image_link
 from omnirelay.midjourney.plan import Plan, plan_submission
 from omnirelay.midjourney.queries import owned
 from omnirelay.midjourney.submissions import Submission, parse_submission
@@ -71,6 +73,8 @@ class MidjourneyService:
         hook = submission.body.get("notifyHook")
         if hook:
             await check_destination(hook, self._allowed)
+        for name, link in submission.links:
+            await check_image_link(link, name, self._allowed)
         if endpoint == "modal":
             return await self._confirm_modal(submission, ctx)
         parent = await self.own_task(submission.parent_id, ctx.caller) if submission.parent_id else None
@@ -85,8 +89,10 @@ class MidjourneyService:
 
     def _channel_of(self, parent: TaskRecord) -> Channel:
         channel = self._catalog.snapshot.channels.get(parent.channel_id or -1)
-        if channel is None or not channel.usable:
+        if channel is None:
             raise NotFound(f"The channel that ran task {parent.id} is no longer available.", code="channel_gone")
+        if not channel.usable:
+            raise channel_disabled(channel, f"that ran task {parent.id}")
         return channel
 
     async def _open_job(self, ctx: SubmitContext, billing: str, task_id: str, endpoint: str) -> Job | None:
@@ -94,20 +100,24 @@ class MidjourneyService:
             return None
         model = model_for(billing)
         try:
-            return await self._gate.open_job(ctx.caller, JobRequest(f"/mj/submit/{endpoint}", model, 0, 0), task_id)
+            job = await self._gate.open_job(ctx.caller, JobRequest(f"/mj/submit/{endpoint}", model, 0, 0), task_id)
         except ModelNotFound as exc:
             raise NeedsChannel(model) from exc
+        job.answered_status = 200  # the envelope carries the outcome; the log shows what the client got
+        return job
 
     async def _send(
         self, submission: Submission, plan: Plan, parent: TaskRecord | None, ctx: SubmitContext
     ) -> dict[str, Any]:
         task_id = self._ids.next()
-        job = await self._open_job(ctx, plan.billing, task_id, submission.endpoint)
         pinned = self._channel_of(parent) if parent is not None else None
+        job = await self._open_job(ctx, plan.billing, task_id, submission.endpoint)
         try:
             answer, channel_id = await self._call(job, pinned, plan, ctx)
         except RefusedByUpstream as exc:
             return _answer_envelope(exc.answer, None)
+        except ChannelsDisabled:
+            raise  # the edge answers it: only the operator can help
         except UpstreamError as exc:
             return envelope(9, f"The task could not be submitted: {exc.message}")
         if not answer.created or not plan.creates_task:
@@ -188,6 +198,7 @@ class MidjourneyService:
             await self._engine.create(record)
         except Exception as exc:
             if job is not None:
+                job.answered_status = None  # the client gets this error, not an envelope
                 await job.fail(OmniRelayError(f"the task could not be stored: {exc}"))
             raise
         if job is not None:
@@ -201,11 +212,12 @@ class MidjourneyService:
             raise InvalidRequest(
                 f"The task {task.id} is {task.status}, not waiting for a modal confirmation.", param="taskId"
             )
+        channel = self._channel_of(task)
         job = await self._open_job(ctx, "MODAL", task.id, "modal") if task.billing == "none" else None
         body = {k: v for k, v in submission.body.items() if k not in ("notifyHook", "state")}
         plan = Plan(task.action, "MODAL", "/mj/submit/modal", body | {"taskId": task.upstream_id})
         try:
-            answer, _ = await self._call(job, self._channel_of(task), plan, ctx)
+            answer, _ = await self._call(job, channel, plan, ctx)
         except RefusedByUpstream as exc:
             return _answer_envelope(exc.answer, None)
         except UpstreamError as exc:
@@ -221,6 +233,7 @@ class MidjourneyService:
         if job is not None:
             await self._writer.flush()  # the hold is durable before the task says it holds money
         after = task.replace(
+            model=job.model if job else task.model,  # the price billed (mj_modal), which its log row names
             status=_STATUS_BY_CODE.get(answer.code, Status.SUBMITTED),
             upstream_id=str(answer.result or task.upstream_id),
             hold=job.reservation.amount if job else task.hold,

@@ -12,7 +12,7 @@ from typing import Any
 
 from omnirelay.errors import InvalidRequest
 from omnirelay.midjourney.actions import parse_simple_change
-from omnirelay.midjourney.images import decode_image, decode_images
+from omnirelay.midjourney.images import decode_image, decode_images, image_or_link
 
 __all__ = ["ENDPOINTS", "Submission", "parse_submission"]
 
@@ -31,6 +31,10 @@ class Submission:
     custom_id: str | None = None
     images: list[tuple[bytes, str]] = field(default_factory=list)
     creates_task: bool = True
+    links: list[tuple[str, str]] = field(default_factory=list)
+    """(field, http(s) URL) of images given as links, checked for SSRF before anything is sent."""
+    billing: str | None = None
+    """The action whose price is charged, when it is not ``action`` (EDIT is charged as ``mj_edits``)."""
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool, limit: int = 8192) -> str | None:
@@ -127,6 +131,69 @@ def _swap(body: dict[str, Any], limit: int) -> Submission:
     return Submission("swap", "SWAP_FACE", body, "/swap_face", images=[source, target])
 
 
+def _links(
+    body: dict[str, Any], limit: int, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """Image fields given as base64 (checked now) or as http(s) links (returned, checked before sending)."""
+    links = []
+    for name in (*required, *(n for n in optional if body.get(n) is not None)):
+        link = image_or_link(body.get(name), name, limit)
+        if link is not None:
+            links.append((name, link))
+    return links
+
+
+def _edit(action: str, verb: str) -> Callable[[dict[str, Any], int], Submission]:
+    def parse(body: dict[str, Any], limit: int) -> Submission:
+        prompt = _text(body, "prompt", required=True)
+        links = _links(body, limit, ("image",))
+        billing = "EDITS" if action == "EDIT" else action
+        return Submission(verb, action, body, f"/{action.lower()} {prompt}", prompt, links=links, billing=billing)
+
+    return parse
+
+
+_MOTIONS = ("low", "high")
+_VIDEO_TYPES = ("vid_1.1_i2v_480", "vid_1.1_i2v_720")
+
+
+def _choice(body: dict[str, Any], name: str, allowed: tuple[str, ...]) -> None:
+    value = body.get(name)
+    if value is not None and value not in allowed:
+        raise InvalidRequest(f"{name} must be one of {', '.join(allowed)}.", param=name)
+
+
+def _small_int(body: dict[str, Any], name: str, least: int, most: int) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise InvalidRequest(f"{name} must be a whole number from {least} to {most}.", param=name)
+    return value
+
+
+def _video(body: dict[str, Any], limit: int) -> Submission:
+    """``/submit/video``: from a first frame (``image``), or ``action: "extend"`` of one of a VIDEO task's clips."""
+    prompt = _text(body, "prompt", required=True)
+    _choice(body, "motion", _MOTIONS)
+    _choice(body, "videoType", _VIDEO_TYPES)
+    _small_int(body, "batchSize", 1, 4)
+    if body.get("loop") is not None and not isinstance(body.get("loop"), bool):
+        raise InvalidRequest("loop must be true or false.", param="loop")
+    action = body.get("action")
+    if action is None and body.get("taskId") is None:
+        links = _links(body, limit, ("image",), ("endImage",))
+        return Submission("video", "VIDEO", body, f"/video {prompt}", prompt, links=links)
+    if action != "extend":
+        raise InvalidRequest('action must be "extend" (with taskId and index) or left out.', param="action")
+    index = _small_int(body, "index", 0, 3)
+    if index is None:
+        raise InvalidRequest("index (0 to 3: which clip of the task) is required to extend a video.", param="index")
+    links = _links(body, limit, (), ("image", "endImage"))
+    description = f"/video {prompt}"
+    return Submission("video", "VIDEO", body, description, prompt, parent_id=_task_id(body), index=index, links=links)
+
+
 ENDPOINTS: dict[str, Callable[[dict[str, Any], int], Submission]] = {
     "imagine": _imagine,
     "change": _change,
@@ -138,6 +205,10 @@ ENDPOINTS: dict[str, Callable[[dict[str, Any], int], Submission]] = {
     "modal": _modal,
     "upload-discord-images": _upload,
     "swap": _swap,
+    "edits": _edit("EDIT", "edits"),
+    "edit": _edit("EDIT", "edits"),
+    "retexture": _edit("RETEXTURE", "retexture"),
+    "video": _video,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -14,7 +15,10 @@ __all__ = [
     "ImageSeeds",
     "MJAnswer",
     "MJCall",
+    "MediaStream",
     "MidjourneyCallbacks",
+    "MidjourneyCancel",
+    "MidjourneyMedia",
     "MidjourneyUpstream",
     "RefusedByUpstream",
 ]
@@ -53,7 +57,9 @@ class RefusedByUpstream(UpstreamError):
     """The upstream answered with a code meaning "not now" (no account, queue full): try another channel."""
 
     def __init__(self, answer: MJAnswer) -> None:
-        super().__init__(f"The upstream refused the task: {answer.description}", code="upstream_refused")
+        super().__init__(
+            f"The upstream refused the task (code {answer.code}): {answer.description}", code="upstream_refused"
+        )
         self.answer = answer
 
 
@@ -61,8 +67,29 @@ class RefusedByUpstream(UpstreamError):
 class MidjourneyUpstream(Protocol):
     async def submit(self, channel: Channel, call: MJCall) -> MJAnswer: ...
 
-    async def fetch_image(self, channel: Channel, url: str) -> tuple[bytes, str]:
-        """The bytes and content type of an image the upstream produced."""
+
+class MediaStream(Protocol):
+    """An image or video the upstream produced, opened: its head is known, its body not yet read."""
+
+    content_type: str
+    length: int | None
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class MidjourneyMedia(Protocol):
+    async def open_media(self, channel: Channel, url: str) -> MediaStream:
+        """Start reading a file the upstream produced (no redirects followed); 404/502 when it cannot."""
+        ...
+
+
+@runtime_checkable
+class MidjourneyCancel(Protocol):
+    async def cancel(self, channel: Channel, upstream_id: str) -> bool:
+        """Ask the upstream to stop a task; False when it has no way to (no cancel route)."""
         ...
 
 

@@ -6,6 +6,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import structlog
+
+from omnirelay.billing.amounts import MAX_TOKENS, is_count
+
 __all__ = [
     "AudioStream",
     "AudioUpload",
@@ -28,23 +32,48 @@ __all__ = [
     "Usage",
 ]
 
+log = structlog.get_logger(__name__)
+
 JSONObject = dict[str, Any]
 """An OpenAI wire object, relayed as the client sent it (tools, images, JSON mode untouched)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """What one call used: whole counts from 0 to ``MAX_TOKENS``, or no :class:`Usage` at all.
+
+    An upstream's numbers become a :class:`Usage` only through :meth:`checked` (or
+    :meth:`from_wire`, which uses it): a count that is negative, fractional, a boolean or
+    absurdly large is refused there, and the call is billed on the gateway's own count.
+    Building one directly with such a count is a bug and raises ``ValueError``.
+    """
+
     prompt_tokens: int
     completion_tokens: int
 
+    def __post_init__(self) -> None:
+        if not (is_count(self.prompt_tokens) and is_count(self.completion_tokens)):
+            raise ValueError(f"usage counts must be whole numbers from 0 to {MAX_TOKENS}: {self!r}")
+
+    @classmethod
+    def checked(cls, prompt: Any, completion: Any) -> Usage | None:
+        """The upstream's counts as usage, or ``None`` (logged) when they are not counts."""
+        if is_count(prompt) and is_count(completion):
+            return cls(prompt, completion)
+        log.warning(
+            "upstream usage refused; the call is billed on the gateway's count", prompt=prompt, completion=completion
+        )
+        return None
+
     @classmethod
     def from_wire(cls, usage: Any) -> Usage | None:
+        """OpenAI's ``usage`` object (``prompt_tokens``, ``completion_tokens``) when it holds counts."""
         if not isinstance(usage, dict):
             return None
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens", 0)
-        if not isinstance(prompt, int) or not isinstance(completion, int):
+        if prompt is None:
             return None
-        return cls(prompt, completion)
+        return cls.checked(prompt, completion)
 
 
 @dataclass(frozen=True, slots=True)

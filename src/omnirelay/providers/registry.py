@@ -1,4 +1,5 @@
-"""Channel type -> provider (the uvicorn pattern: short names, one place) and capability lookup.
+"""Channel type -> its kind (provider, base URL rule; the uvicorn pattern: short names, one place)
+and capability lookup.
 
 A provider implements only the capability protocols it can (``providers/base.py``);
 :func:`capable` answers "can this channel's provider do X?" so an endpoint a channel type
@@ -7,80 +8,48 @@ cannot serve is refused once, at routing time, instead of stubbed in every adapt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TypeVar
 
 import aiohttp
 
-from omnirelay.providers.anthropic import AnthropicProvider
-from omnirelay.providers.local import LocalProvider
-from omnirelay.providers.midjourney_proxy import MidjourneyProxyProvider
-from omnirelay.providers.openai_compat import OpenAICompatProvider
-from omnirelay.providers.rerank import COHERE, JINA, RerankAPIProvider, RerankDialect
-from omnirelay.settings import RelaySettings
+from omnirelay.channels.base_url import normalise_base_url
+from omnirelay.errors import InvalidRequest
+from omnirelay.providers.anthropic.kind import ANTHROPIC
+from omnirelay.providers.kind import ChannelKind
+from omnirelay.providers.local.kind import LOCAL
+from omnirelay.providers.midjourney_proxy.kind import MIDJOURNEY
+from omnirelay.providers.openai_compat.kind import OPENAI
+from omnirelay.providers.rerank.kind import COHERE_KIND, JINA_KIND
+from omnirelay.settings import Settings
 
-__all__ = ["CHANNEL_TYPES", "build_providers", "capable"]
+__all__ = ["CHANNEL_TYPES", "KINDS", "build_providers", "capable", "checked_base_url", "stored_base_url"]
 
-CHANNEL_TYPES: tuple[str, ...] = ("openai", "local", "jina", "cohere", "anthropic", "midjourney")
+KINDS: dict[str, ChannelKind] = {k.name: k for k in (OPENAI, LOCAL, JINA_KIND, COHERE_KIND, ANTHROPIC, MIDJOURNEY)}
+"""Every channel type; each declares its provider, base URL rule and model purposes in its own package."""
+CHANNEL_TYPES: tuple[str, ...] = tuple(KINDS)
 P = TypeVar("P")
-_Factory = Callable[[aiohttp.ClientSession, RelaySettings], object]
 
 
-def _openai(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
-    return OpenAICompatProvider(
-        session,
-        connect_timeout_s=relay.connect_timeout_s,
-        read_timeout_s=relay.read_timeout_s,
-        max_request_s=relay.max_request_s,
-    )
+def build_providers(session: aiohttp.ClientSession, settings: Settings) -> dict[str, object]:
+    """One provider per channel type, all sharing one HTTP session; each takes the settings it needs."""
+    return {name: kind.build(session, settings) for name, kind in KINDS.items()}
 
 
-def _local(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
-    return LocalProvider()
+def checked_base_url(channel_type: str, base_url: str) -> str:
+    """The normalised base URL for a channel being created or changed; InvalidRequest if unusable."""
+    kind = KINDS.get(channel_type)
+    if kind is None:
+        raise InvalidRequest(f"Unknown channel type {channel_type!r}; known: {', '.join(KINDS)}.", param="type")
+    return normalise_base_url(channel_type, base_url, kind.base_url)
 
 
-def _anthropic(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
-    return AnthropicProvider(
-        session,
-        connect_timeout_s=relay.connect_timeout_s,
-        read_timeout_s=relay.read_timeout_s,
-        max_request_s=relay.max_request_s,
-        default_max_tokens=relay.default_output_tokens,
-    )
-
-
-def _rerank_api(dialect: RerankDialect) -> _Factory:
-    def build(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
-        return RerankAPIProvider(
-            session,
-            dialect,
-            connect_timeout_s=relay.connect_timeout_s,
-            read_timeout_s=relay.read_timeout_s,
-            max_request_s=relay.max_request_s,
-        )
-
-    return build
-
-
-def _midjourney(session: aiohttp.ClientSession, relay: RelaySettings) -> object:
-    return MidjourneyProxyProvider(
-        session, connect_timeout_s=relay.connect_timeout_s, read_timeout_s=relay.read_timeout_s
-    )
-
-
-_FACTORIES: dict[str, _Factory] = {
-    "midjourney": _midjourney,
-    "openai": _openai,
-    "local": _local,
-    "jina": _rerank_api(JINA),
-    "cohere": _rerank_api(COHERE),
-    "anthropic": _anthropic,
-}
-
-
-def build_providers(session: aiohttp.ClientSession, relay: RelaySettings) -> dict[str, object]:
-    """One provider per channel type, all sharing one HTTP session."""
-    return {name: factory(session, relay) for name, factory in _FACTORIES.items()}
+def stored_base_url(channel_type: str, base_url: str) -> str:
+    """A stored base URL in today's form (rows written before normalisation); kept as is if unusable."""
+    try:
+        return checked_base_url(channel_type, base_url)
+    except InvalidRequest:
+        return base_url.rstrip("/")
 
 
 _CAPABLE: dict[tuple[type, type], bool] = {}

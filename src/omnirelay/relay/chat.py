@@ -16,6 +16,7 @@ from omnirelay.errors import InvalidRequest
 from omnirelay.providers.base import ChatProvider, ChatResult, ChatStream, UpstreamCall, Usage
 from omnirelay.providers.openai_compat.transform import prepare_chat_body
 from omnirelay.relay.auth import Caller
+from omnirelay.relay.field_types import CHAT_FIELDS, check_field_types
 from omnirelay.relay.gate import Gate, JobRequest
 from omnirelay.relay.job import Job
 from omnirelay.relay.tokens import TokenCounter
@@ -48,6 +49,7 @@ def validate_chat_body(body: Any) -> str:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("'messages' must be a non-empty array of messages.", param="messages")
+    check_field_types(body, CHAT_FIELDS)
     return model
 
 
@@ -69,10 +71,16 @@ class ChatRelay:
         request = JobRequest("chat.completions", model, body_size, output, stream=body.get("stream") is True)
         return await self.gate.open_job(caller, request, request_id)
 
+    @property
+    def max_request_s(self) -> float:
+        """The longest one call may run (``relay.max_request_s``); a stream is cut there."""
+        return self._settings.max_request_s
+
     def usage_or_count(self, usage: Usage | None, body: Mapping[str, Any], completion_text: str) -> Usage:
+        """The upstream's usage when it reported one, else the whole request and ``completion_text`` counted."""
         if usage is not None:
             return usage
-        return Usage(self.tokens.count_messages(body.get("messages")), self.tokens.count_text(completion_text))
+        return Usage(self.tokens.count_request(body), self.tokens.count_text(completion_text))
 
     async def complete(self, job: Job, body: dict[str, Any]) -> ChatResult:
         """A non-streamed completion; the job is settled or refunded before this returns."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
 
-from omnirelay.errors import UpstreamError
+from omnirelay.errors import UpstreamError, UpstreamTimeout
 from omnirelay.providers.base import Usage
 from omnirelay.providers.openai_compat.transform import chunk_text, is_usage_only_chunk, wants_usage_chunk
 from omnirelay.relay.chat import ChatRelay, OpenedStream
@@ -30,8 +32,10 @@ def _error_frame(exc: UpstreamError) -> bytes:
 class ChatStreamSession:
     """Server-sent event frames for the client; :meth:`finish` settles the job once, whatever happened.
 
-    Outcomes: the stream completed (bill the upstream's usage), the client went away
-    (bill the prompt and the text delivered so far), the upstream broke (refund all).
+    Outcomes: the stream completed (bill the upstream's usage); the client went away, or the
+    gateway cut the stream at ``relay.max_request_s`` (bill the upstream's usage when it already
+    sent some, else the whole request and the text delivered so far); the upstream broke
+    (refund all).
     """
 
     def __init__(self, relay: ChatRelay, job: Job, body: dict[str, Any], opened: OpenedStream) -> None:
@@ -43,21 +47,30 @@ class ChatStreamSession:
         self._usage: Usage | None = None
         self._delivered: list[bytes] = []
         self._completed = False
+        self._cut: UpstreamTimeout | None = None
         self._upstream_error: UpstreamError | None = None
 
     async def frames(self) -> AsyncGenerator[bytes, None]:
         delivered = self._delivered
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._relay.max_request_s - (time.perf_counter() - self._job.started)
         try:
-            if self._opened.first:
-                kept = [p for p in self._opened.first if self._keep(p)]
-                if kept:
-                    yield _frames(kept)
-                    delivered.extend(kept)
-            async for batch in self._opened.events:
+            batch = self._opened.first
+            while batch is not None:
                 kept = [p for p in batch if self._keep(p)]
                 if kept:
                     yield _frames(kept)
                     delivered.extend(kept)  # reached only once the client took the frames
+                timer = asyncio.timeout_at(deadline)
+                try:
+                    async with timer:
+                        batch = await anext(self._opened.events, None)
+                except TimeoutError:
+                    if not timer.expired():
+                        raise
+                    self._cut = self._deadline_error()
+                    yield _error_frame(self._cut)
+                    return
         except UpstreamError as exc:
             self._upstream_error = exc
             yield _error_frame(exc)
@@ -67,6 +80,14 @@ class ChatStreamSession:
             raise
         yield _DONE
         self._completed = True
+
+    def _deadline_error(self) -> UpstreamTimeout:
+        limit = self._relay.max_request_s
+        return UpstreamTimeout(
+            f"The gateway ended this stream after relay.max_request_s ({limit:g} s); "
+            "what was delivered is billed. Ask for fewer tokens, or ask the operator to raise the limit.",
+            code="max_request_time",
+        )
 
     def _keep(self, payload: bytes) -> bool:
         """Note usage when the chunk carries it; drop the usage-only chunk the client did not ask for.
@@ -102,11 +123,10 @@ class ChatStreamSession:
         if self._upstream_error is not None:
             await job.fail(self._upstream_error)
             return
+        usage = self._relay.usage_or_count(self._usage, self._body, self._delivered_text())
         if self._completed:
-            usage = self._usage
-            if usage is None:
-                usage = self._relay.usage_or_count(None, self._body, self._delivered_text())
             await job.succeed(usage)
-            return
-        counted = self._relay.usage_or_count(None, self._body, self._delivered_text())
-        await job.succeed(counted, status=499, error="client disconnected mid-stream")
+        elif self._cut is not None:
+            await job.succeed(usage, status=self._cut.status_code, error=self._cut.message)
+        else:
+            await job.succeed(usage, status=499, error="client disconnected mid-stream")

@@ -1,7 +1,7 @@
 """What every billed endpoint shares: the gate a call passes before and around its upstream call.
 
-:meth:`Gate.open_job` checks the key's scope, that the model is served and priced, admits the
-call under the key's limits and reserves its estimated cost. :meth:`Gate.run` then tries the
+:meth:`Gate.open_job` checks that the model is served, then the key's scope and the price, admits
+the call under the key's limits and reserves its estimated cost. :meth:`Gate.run` then tries the
 model's channels in routing order until one answers, feeding breakers and auto-disable, and
 settles or refunds the job when asked to.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from omnirelay.catalog import Catalog
+from omnirelay.channels.availability import no_channel_error
 from omnirelay.channels.breaker import Breakers
 from omnirelay.channels.health import ChannelHealth
 from omnirelay.channels.model import Channel
@@ -80,13 +81,15 @@ class Gate:
         self._rng = random.Random()
 
     async def open_job(self, caller: Caller, request: JobRequest, request_id: str) -> Job:
-        """Check scopes and price, admit under the key's limits and reserve the estimate."""
+        """Check that the model exists, then the key's scope and the price; admit and reserve the estimate.
+
+        Existence comes first, so every key gets the same 404 for a model nobody serves."""
         model = request.model
-        if not caller.key.allows_model(model):
-            raise PermissionDenied(f"This API key may not use the model `{model}`.", code="model_not_allowed")
         snapshot = self._catalog.snapshot
         if model not in snapshot.by_model:
             raise ModelNotFound(f"The model `{model}` does not exist or you do not have access to it.", param="model")
+        if not caller.key.allows_model(model):
+            raise PermissionDenied(f"This API key may not use the model `{model}`.", code="model_not_allowed")
         price = snapshot.prices.get(request.price_name or model)
         if price is None:
             raise ModelNotPriced(
@@ -170,7 +173,12 @@ class Gate:
             return result
         if last is not None:
             raise last
-        raise UpstreamUnavailable(f"No channel is available for the model `{job.model}` right now; try again later.")
+        raise no_channel_error(
+            job.model, channels, job.caller.group, self._breakers, lambda c: self._can_serve(c, capability)
+        )
+
+    def _can_serve(self, channel: Channel, capability: type[P]) -> bool:
+        return capable(self._providers, channel.type, capability) is not None
 
     def _record_failure(self, channel: Channel, exc: UpstreamError) -> None:
         if not exc.retryable:  # the request was at fault, not the channel

@@ -21,6 +21,7 @@ from omnirelay.catalog import Catalog
 from omnirelay.channels.model import Channel
 from omnirelay.errors import InvalidRequest
 from omnirelay.files import FileStorage, LinkSigner
+from omnirelay.integers import whole_number
 from omnirelay.providers.base import GeneratedImage, ImagesProvider, ImagesResult, ImageUpload, Usage
 from omnirelay.providers.registry import capable
 from omnirelay.relay.auth import Caller
@@ -78,8 +79,8 @@ class ImagesOutcome:
 def _count(value: Any) -> int:
     if value is None:
         return 1
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
+    if isinstance(value, str):  # a multipart form field
+        return whole_number(value, "n", low=1, high=_MAX_IMAGES)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_IMAGES:
         raise InvalidRequest(f"'n' must be an integer between 1 and {_MAX_IMAGES}.", param="n")
     return value

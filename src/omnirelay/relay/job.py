@@ -38,19 +38,24 @@ class Job:
     admission: Admission
     stream: bool = False
     channel_id: int | None = None
+    answered_status: int | None = None
+    """The HTTP status the client gets whatever the outcome, when the API family fixes one (Midjourney
+    submits answer 200 and put the outcome in the envelope's ``code``): the log row's status then."""
     started: float = field(default_factory=time.perf_counter)
     done: bool = False
 
     async def succeed(self, usage: Usage, status: int = 200, error: str | None = None, *, calls: int = 1) -> int:
-        """Settle at the real cost of ``usage`` (and ``calls`` units of a per-call price); returns the cost.
+        """Settle at the real cost of ``usage`` (and ``calls`` units of a per-call price); returns what was charged.
 
-        Only the first outcome counts."""
+        The ledger bounds the charge by the hold (``billing.overage_tolerance``); what the usage
+        cost beyond it is logged as ``unbilled``. Only the first outcome counts."""
         if self.done:
             return 0
         cost = self.price.cost(usage.prompt_tokens, usage.completion_tokens, self.multiplier, calls=calls)
-        self._close(usage, cost, status, error)
-        await self.services.ledger.settle(self.reservation, cost)
-        return cost
+        settlement = self.services.ledger.bounded(self.reservation, cost)
+        self._close(usage, settlement.charged, status, error, unbilled=settlement.unbilled)
+        await self.services.ledger.settle(self.reservation, settlement.charged)
+        return settlement.charged
 
     async def fail(self, error: OmniRelayError) -> None:
         """Refund the whole hold and log the failure. Only the first outcome counts."""
@@ -73,7 +78,7 @@ class Job:
         if not self.done:
             self._close(Usage(0, 0), 0, 200, None)
 
-    def _close(self, usage: Usage, cost: int, status: int, error: str | None) -> None:
+    def _close(self, usage: Usage, cost: int, status: int, error: str | None, *, unbilled: int = 0) -> None:
         self.done = True
         services = self.services
         services.limiter.release(self.admission, usage.prompt_tokens + usage.completion_tokens)
@@ -90,8 +95,9 @@ class Job:
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "cost": cost,
+                "unbilled": unbilled,
                 "latency_ms": int((time.perf_counter() - self.started) * 1000),
-                "status": status,
+                "status": status if self.answered_status is None else self.answered_status,
                 "error": error,
             }
         )

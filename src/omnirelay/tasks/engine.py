@@ -189,6 +189,7 @@ class TaskEngine:
                 "prompt_tokens": 0,
                 "completion_tokens": 0,
                 "cost": record.cost,
+                "unbilled": 0,
                 "latency_ms": (record.finish_time or record.updated_at) - record.submit_time,
                 "status": 200 if record.status == Status.SUCCESS else 502,
                 "error": record.fail_reason,

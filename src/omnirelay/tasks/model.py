@@ -29,6 +29,7 @@ class Status:
 
 TERMINAL = frozenset({Status.SUCCESS, Status.FAILURE, Status.CANCEL})
 ACTIVE = frozenset({Status.NOT_START, Status.SUBMITTED, Status.IN_PROGRESS})
+_ENDED_BADLY = frozenset({Status.FAILURE, Status.CANCEL})
 _RANK = {
     Status.NOT_START: 0,
     Status.MODAL: 0,
@@ -124,7 +125,7 @@ def advance(record: TaskRecord, state: UpstreamState, now: int) -> TaskRecord | 
         status=state.status,
         progress=progress,
         result=_merged(record, state),
-        fail_reason=state.fail_reason if state.status == Status.FAILURE else record.fail_reason,
+        fail_reason=state.fail_reason if state.status in _ENDED_BADLY else record.fail_reason,
         start_time=record.start_time or state.start_time or (now if state.status != Status.NOT_START else None),
         finish_time=(state.finish_time or now) if terminal else None,
         next_poll_at=None if terminal else record.next_poll_at,

@@ -79,6 +79,18 @@ class TaskStore:
             rows = (await conn.execute(stmt)).mappings().all()
         return [TaskRecord.from_row(r) for r in rows]
 
+    async def of_account(
+        self, account_id: int, family: str, *, waiting: bool, newest_first: bool, limit: int
+    ) -> list[TaskRecord]:
+        """An account's tasks of one family by submit time; ``waiting``: only those not finished yet."""
+        order = (tasks.c.submit_time.desc(), tasks.c.id.desc()) if newest_first else (tasks.c.submit_time, tasks.c.id)
+        stmt = sa.select(tasks).where(tasks.c.account_id == account_id, tasks.c.family == family)
+        if waiting:
+            stmt = stmt.where(tasks.c.status.in_(_WAITING))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt.order_by(*order).limit(limit))).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
     async def by_upstream(self, channel_id: int, upstream_id: str) -> TaskRecord | None:
         stmt = sa.select(tasks).where(tasks.c.channel_id == channel_id, tasks.c.upstream_id == upstream_id)
         async with self._engine.connect() as conn:

@@ -9,7 +9,7 @@ from omnirelay.testing._fake_mj_task import Refusal
 
 __all__ = ["ActionPlan", "plan_action", "success_buttons"]
 
-GRID_ACTIONS = frozenset({"IMAGINE", "VARIATION", "REROLL", "BLEND", "ZOOM", "PAN"})
+GRID_ACTIONS = frozenset({"IMAGINE", "VARIATION", "REROLL", "BLEND", "ZOOM", "PAN", "EDIT", "RETEXTURE"})
 SINGLE_ACTIONS = frozenset({"UPSCALE", "UPSCALE_HD"})
 _REROLLABLE = {
     "IMAGINE": "IMAGINE",
@@ -64,7 +64,18 @@ def _single(h: str) -> list[dict[str, Any]]:
         _button(f"MJ::Outpaint::75::1::{h}::SOLO", "Zoom Out 1.5x", "🔍"),
         _button(f"MJ::CustomZoom::{h}", "Custom Zoom", "🔍"),
         *[_button(f"MJ::JOB::pan_{side}::1::{h}::SOLO", emoji=arrow) for side, arrow in _PANS],
+        _button(f"MJ::JOB::animate_high::1::{h}::SOLO", "Animate (High motion)", "🎞️"),
+        _button(f"MJ::JOB::animate_low::1::{h}::SOLO", "Animate (Low motion)", "🎞️"),
         _button(f"MJ::BOOKMARK::{h}", emoji="❤️"),
+    ]
+
+
+def _video(h: str) -> list[dict[str, Any]]:
+    """A finished video: upscale one clip, or extend it (trueai's video buttons)."""
+    return [
+        *[_button(f"MJ::JOB::video_virtual_upscale::{n}::{h}", f"U{n}") for n in range(1, 5)],
+        _button(f"MJ::JOB::animate_high_extend::1::{h}", "Extend (High motion)", "🎞️"),
+        _button(f"MJ::JOB::animate_low_extend::1::{h}", "Extend (Low motion)", "🎞️"),
     ]
 
 
@@ -74,6 +85,8 @@ def success_buttons(action: str, job_hash: str) -> list[dict[str, Any]]:
         return _grid(job_hash)
     if action in SINGLE_ACTIONS:
         return _single(job_hash)
+    if action == "VIDEO":
+        return _video(job_hash)
     if action == "DESCRIBE":
         return [
             *[_button(f"MJ::Job::PicReader::{n}", str(n)) for n in range(1, 5)],

@@ -20,6 +20,7 @@ from omnirelay.testing._fake_mj_buttons import success_buttons
 from omnirelay.testing._fake_mj_content import final_image_name, final_prompt
 from omnirelay.testing._fake_mj_knobs import FakeMidjourneyKnobs
 from omnirelay.testing._fake_mj_task import Draft, FakeTask, mint_id, now_ms, task_json
+from omnirelay.testing._fake_mj_video import clip_name, thumbnail_name
 
 __all__ = ["TaskEngine"]
 
@@ -47,6 +48,7 @@ class TaskEngine:
             notify_hook=draft.notify_hook or None,
             source_image=draft.source_image,
             result_text=draft.result_text,
+            video_clips=draft.video_clips,
         )
         self.records[task.id] = task
         return task
@@ -133,6 +135,8 @@ class TaskEngine:
             changes |= {"promptEn": done, "imageUrl": task.source_image}
             if self.knobs.dialect == "novicezk":
                 changes["prompt"] = done
+        elif task.action == "VIDEO":
+            changes |= _videos(task)
         elif task.action == "SHORTEN":
             done = task.result_text
             changes["imageUrl"] = None
@@ -159,6 +163,16 @@ class TaskEngine:
             self._client = httpx.AsyncClient(timeout=30)
         with contextlib.suppress(httpx.HTTPError, httpx.InvalidURL):
             await self._client.post(url, content=body, headers={"Content-Type": "application/json"})
+
+
+def _videos(task: FakeTask) -> dict[str, Any]:
+    """trueai's VIDEO result: one ``{url, thumbnail}`` per clip; ``imageUrl`` and ``videoUrl`` are the first."""
+    base = f"{task.base_url}attachments/"
+    clips = [
+        {"url": base + clip_name(task.job_hash, n), "thumbnail": base + thumbnail_name(task.job_hash, n)}
+        for n in range(max(1, task.video_clips))
+    ]
+    return {"imageUrl": clips[0]["url"], "videoUrl": clips[0]["url"], "videoUrls": clips}
 
 
 def _snowflake() -> str:

@@ -38,3 +38,7 @@ class FakeMidjourneyKnobs:
     hold: bool = False
     remix: bool = False
     send_notify: bool = True
+    video_clips: int = 4
+    """Clips a VIDEO task renders when its submit names no ``batchSize`` (animate and extend buttons)."""
+    cancel_supported: bool = True
+    """False: ``/task/{id}/cancel`` answers 404, as on proxies without the route (novicezk)."""

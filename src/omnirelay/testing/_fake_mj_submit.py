@@ -167,6 +167,8 @@ class Submitter:
             return envelope(1, "提交成功", parent.id, {"discordInstanceId": INSTANCE_ID})
         draft = self._child(call, parent, plan.action, _action_description(parent.id, custom_id, plan))
         draft.custom_id, draft.index = custom_id, plan.index
+        if plan.action == "VIDEO":
+            draft.video_clips = self.knobs.video_clips
         self._adopt(draft, parent, plan)
         return self._accept(draft, call.base_url, modal=plan.modal)
 
@@ -210,6 +212,62 @@ class Submitter:
         draft.bot_type = "INSIGHT_FACE"
         draft.source_image = self._host(target, call.base_url)
         return self._accept(draft, call.base_url)
+
+    def edits(self, call: Call) -> dict[str, Any]:
+        """``/submit/edit`` and ``/submit/edits`` (trueai): redraw ``image`` following ``prompt``."""
+        return self._edit(call, "EDIT")
+
+    def retexture(self, call: Call) -> dict[str, Any]:
+        return self._edit(call, "RETEXTURE")
+
+    def video(self, call: Call) -> dict[str, Any]:
+        """``/submit/video``: clips from a first frame, or ``action: "extend"`` of a finished VIDEO task."""
+        prompt = (_text(call.body, "prompt") or "").strip()
+        if not prompt:
+            raise Refusal(4, "Prompt 不能为空")
+        clips = call.body.get("batchSize", self.knobs.video_clips)
+        if not isinstance(clips, int) or isinstance(clips, bool) or not 1 <= clips <= 4:
+            raise Refusal(4, "batchSize参数错误")
+        task_id = task_id_of(call.body.get("taskId"))
+        if task_id is None:
+            source = self._image_source(call.body.get("image"), call.base_url)
+            draft = self._draft(call, "VIDEO", prompt, f"/video {prompt}")
+            draft.source_image = source
+        else:
+            draft = self._extend(call, task_id, prompt)
+        draft.video_clips = clips
+        return self._accept(draft, call.base_url)
+
+    def _extend(self, call: Call, task_id: str, prompt: str) -> Draft:
+        index = call.body.get("index")
+        if call.body.get("action") != "extend":
+            raise Refusal(4, "任务类型错误")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 3:
+            raise Refusal(4, "index参数错误")
+        parent = self._parent(task_id, not_found_status=404)
+        draft = self._child(call, parent, "VIDEO", f"/video {prompt}")
+        draft.prompt = draft.prompt_en = prompt
+        draft.index = index
+        return draft
+
+    def _edit(self, call: Call, action: str) -> dict[str, Any]:
+        prompt = (_text(call.body, "prompt") or "").strip()
+        if not prompt or not (_text(call.body, "image") or "").strip():
+            raise Refusal(4, "image或prompt不能为空")
+        source = self._image_source(call.body.get("image"), call.base_url)
+        self._check_banned(prompt)
+        draft = self._draft(call, action, prompt, f"/{action.lower()} {prompt}")
+        draft.source_image = source
+        return self._accept(draft, call.base_url)
+
+    def _image_source(self, value: object, base_url: str) -> str:
+        """An image given as a link (kept) or as base64 (re-hosted); 4 ``base64格式错误`` otherwise."""
+        if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
+            return value.strip()
+        data = decode_image(value)
+        if data is None:
+            raise Refusal(4, "base64格式错误")
+        return self._host(data, base_url)
 
     def _draft(self, call: Call, action: str, prompt: str | None, description: str) -> Draft:
         return Draft(

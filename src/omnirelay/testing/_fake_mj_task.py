@@ -77,6 +77,7 @@ class Draft:
     source_image: str | None = None
     result_text: str | None = None
     mode: str | None = None
+    video_clips: int = 0
 
 
 @dataclass
@@ -91,6 +92,8 @@ class FakeTask:
     source_image: str | None = None
     result_text: str | None = None
     queued: int = 0
+    video_clips: int = 0
+    """How many clips a VIDEO task renders (its ``batchSize``)."""
     fail_reason: str | None = None
     runner: asyncio.Task[None] | None = field(default=None, repr=False)
     last_notify: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -145,5 +148,5 @@ def task_json(draft: Draft, dialect: str) -> dict[str, Any]:
         "maskBase64": None,
     }
     if dialect == "trueai":
-        data |= {"parentId": draft.parent_id, "mode": draft.mode}
+        data |= {"parentId": draft.parent_id, "mode": draft.mode, "videoUrl": None, "videoUrls": None}
     return data

@@ -1,7 +1,8 @@
 """A faithful fake of the Midjourney-Proxy task API (novicezk and trueai dialects), with knobs for relay tests.
 
 Tasks really run: NOT_START -> SUBMITTED -> IN_PROGRESS (previews) -> SUCCESS with buttons, on the server's
-loop, every ``knobs.step_s``; images are PNGs the fake serves itself under ``/attachments/``::
+loop, every ``knobs.step_s``; images are PNGs and videos a tiny real MP4, served by the fake itself under
+``/attachments/``::
 
     fake = FakeMidjourney(FakeMidjourneyKnobs(step_s=0.01, api_secret="s3cret"))
     with serve_in_thread(fake.app) as url:
@@ -33,6 +34,7 @@ from omnirelay.testing._fake_mj_engine import TaskEngine
 from omnirelay.testing._fake_mj_knobs import FakeMidjourneyKnobs
 from omnirelay.testing._fake_mj_submit import Call, Submitter, task_id_of
 from omnirelay.testing._fake_mj_task import TERMINAL, FakeTask, Refusal
+from omnirelay.testing._fake_mj_video import TINY_MP4
 
 __all__ = ["FakeMidjourney", "FakeMidjourneyKnobs", "RecordedCall", "run_fake_midjourney"]
 
@@ -114,6 +116,10 @@ class FakeMidjourney:
             "submit/modal": s.modal,
             "submit/upload-discord-images": s.upload,
             "insight-face/swap": s.swap,
+            "submit/edit": s.edits,
+            "submit/edits": s.edits,
+            "submit/retexture": s.retexture,
+            "submit/video": s.video,
         }
         queries: list[tuple[str, Handler, str]] = [
             ("task/{task_id}/fetch", self._fetch, "GET"),
@@ -216,7 +222,7 @@ class FakeMidjourney:
 
     async def _cancel(self, call: Call) -> Response:
         task = self.engine.records.get(call.params["task_id"])
-        if task is None:
+        if task is None or not self.knobs.cancel_supported:
             return Response(status_code=404)
         if task.status not in TERMINAL:
             self.engine.fail(task, "取消任务")
@@ -224,6 +230,8 @@ class FakeMidjourney:
 
     async def _attachment(self, call: Call) -> Response:
         name = call.params["name"]
+        if name.endswith(".mp4"):
+            return Response(TINY_MP4, media_type="video/mp4")
         if not name.endswith(".png"):
             return Response(status_code=404)
         return Response(render_png(name), media_type="image/png")

@@ -46,6 +46,10 @@ class FakeOpenAIKnobs:
     reset_before_first_chunk: bool = False
     cut_stream_after: int | None = None
     include_usage: bool = True
+    usage_override: dict[str, Any] | None = None
+    """Fields laid over the usage the fake reports (e.g. ``{"prompt_tokens": -1000}``): a lying upstream."""
+    continuous_usage: bool = False
+    """Every streamed chunk carries the usage so far (vLLM's ``continuous_usage_stats``)."""
     chunk_delay_s: float = 0.0
     reply: str | None = None
     chunks: int | None = None
@@ -159,9 +163,11 @@ class FakeOpenAI:
         raise UpstreamDrop("connection dropped before the first byte (knob)")
         yield b""  # pragma: no cover - makes this an async generator
 
-    def _usage(self, body: dict[str, Any], answer: Answer) -> dict[str, int]:
+    def _usage(self, body: dict[str, Any], answer: Answer, completion: int | None = None) -> dict[str, Any]:
         prompt = prompt_tokens(body.get("messages"))
-        return {"prompt_tokens": prompt, "completion_tokens": answer.tokens, "total_tokens": prompt + answer.tokens}
+        completion = answer.tokens if completion is None else completion
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        return {**usage, **(self.knobs.usage_override or {})}
 
     def _completion(self, body: dict[str, Any], answer: Answer) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": answer.content, "refusal": None}
@@ -192,15 +198,17 @@ class FakeOpenAI:
             "model": body["model"],
             "system_fingerprint": "fp_fake",
         }
-        extra = {"usage": None} if with_usage else {}
+        sent = 0
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-            return _sse({**base, "choices": [choice], **extra})
+            if knobs.continuous_usage:
+                return _sse({**base, "choices": [choice], "usage": self._usage(body, answer, sent)})
+            return _sse({**base, "choices": [choice], **({"usage": None} if with_usage else {})})
 
         yield chunk({"role": "assistant", "content": "" if answer.tool_call is None else None})
-        for sent, delta in enumerate(answer.deltas()):
-            if knobs.cut_stream_after is not None and sent >= knobs.cut_stream_after:
+        for sent, delta in enumerate(answer.deltas(), start=1):
+            if knobs.cut_stream_after is not None and sent > knobs.cut_stream_after:
                 raise UpstreamDrop("stream cut (knob)")
             if knobs.chunk_delay_s:
                 await asyncio.sleep(knobs.chunk_delay_s)

@@ -73,6 +73,6 @@ async def check_destination(url: str, allowed: Sequence[Network] = ()) -> list[A
         if not is_public_address(address) and not any(address in network for network in allowed):
             raise DestinationRefused(
                 f"The callback URL {url!r} points at {address}, a private, loopback or link-local address; "
-                "such destinations are refused unless the operator allow-lists them."
+                "such destinations are refused unless the operator allow-lists them in webhooks.allow_networks."
             )
     return addresses

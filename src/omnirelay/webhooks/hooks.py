@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.engine import now_ms
 from omnirelay.db.tables import account_webhooks
+from omnirelay.errors import NotFound
 from omnirelay.webhooks.signing import new_secret
 
 __all__ = ["AccountHook", "AccountHooks"]
@@ -56,9 +57,10 @@ class AccountHooks:
                     )
                 )
         except sa.exc.IntegrityError:
-            pass  # another process created it first: use theirs
+            pass  # another process created it first (use theirs), or the account does not exist
         created = await self._load(account_id)
-        assert created is not None
+        if created is None:
+            raise NotFound(f"No account with id {account_id}.", param="account_id")
         return created
 
     async def _load(self, account_id: int) -> AccountHook | None:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from omnirelay.admin import accounts as service
 from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body
+from omnirelay.billing.amounts import Amount, SignedAmount
 
 __all__ = ["create", "list_all", "retrieve", "top_up"]
 
@@ -16,12 +17,12 @@ class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     group: str = "default"
-    balance: int = 0
+    balance: Amount = 0
 
 
 class TopUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: int
+    amount: SignedAmount
     reference: str | None = None
 
 

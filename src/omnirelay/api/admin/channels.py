@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -10,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnirelay.admin import channels as service
+from omnirelay.admin.channel_test import run_channel_test
 from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body
-from omnirelay.errors import NotFound, UpstreamError
-from omnirelay.providers.base import ChatProvider, UpstreamCall
+from omnirelay.errors import NotFound
 
 __all__ = ["create", "delete", "list_all", "retrieve", "test", "update"]
 
@@ -30,6 +29,18 @@ class ChannelFields(BaseModel):
     groups: list[str] | None = None
     timeout_s: float | None = None
     enabled: bool | None = None
+    last_resort: bool | None = None
+
+
+class ChannelChanges(ChannelFields):
+    add_models: list[str] | None = None
+    remove_models: list[str] | None = None
+
+
+class TestChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = None
+    endpoint: str | None = None
 
 
 def _given(body: BaseModel) -> dict[str, Any]:
@@ -56,7 +67,7 @@ async def retrieve(request: Request) -> Response:
 
 async def update(request: Request) -> Response:
     runtime = admin_runtime(request)
-    body = await parse_body(request, ChannelFields)
+    body = await parse_body(request, ChannelChanges)
     channel = await service.update_channel(
         runtime.engine, runtime.box, int_param(request, "channel_id"), **_given(body)
     )
@@ -72,23 +83,21 @@ async def delete(request: Request) -> Response:
     return json_response({"id": channel_id, "deleted": True})
 
 
+async def _test_choice(request: Request) -> TestChoice:
+    query = TestChoice(model=request.query_params.get("model"), endpoint=request.query_params.get("endpoint"))
+    if not await request.body():
+        return query
+    body = await parse_body(request, TestChoice)
+    return TestChoice(model=body.model or query.model, endpoint=body.endpoint or query.endpoint)
+
+
 async def test(request: Request) -> Response:
-    """Send a one-token chat completion through the channel; report latency or the error."""
+    """One cheap, unbilled call through the channel; ``model`` and ``endpoint`` from the query or
+    a JSON body, else chosen for the channel's type (``admin/channel_test.py``)."""
     runtime = admin_runtime(request)
     channel = runtime.catalog.snapshot.channels.get(int_param(request, "channel_id"))
     if channel is None:
         raise NotFound("No such channel.")
-    model = request.query_params.get("model") or sorted(channel.models)[0]
-    body = {
-        "model": channel.upstream_model(model),
-        "messages": [{"role": "user", "content": "ping"}],
-        "max_tokens": 1,
-    }
-    call = UpstreamCall(base_url=channel.base_url, secret=channel.next_secret(), body=body, timeout_s=channel.timeout_s)
-    started = time.perf_counter()
-    try:
-        await runtime.gate.provider_for(channel, ChatProvider).complete(call)
-    except UpstreamError as exc:
-        return json_response({"ok": False, "model": model, "status": exc.status_code, "error": exc.message})
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    return json_response({"ok": True, "model": model, "latency_ms": latency_ms})
+    choice = await _test_choice(request)
+    answer = await run_channel_test(channel, runtime.providers, model=choice.model, endpoint=choice.endpoint)
+    return json_response(answer)

@@ -12,10 +12,11 @@ from starlette.responses import Response
 from omnirelay.accounts.keys import hash_key
 from omnirelay.api.body import read_json
 from omnirelay.errors import AuthenticationFailed, InvalidRequest
+from omnirelay.integers import INT32_MAX, INT64_MAX, check_json_integers, optional_whole_number, whole_number
 from omnirelay.relay.auth import bearer_token
 from omnirelay.runtime import Runtime
 
-__all__ = ["admin_runtime", "int_param", "json_response", "parse_body"]
+__all__ = ["admin_runtime", "int_param", "json_response", "parse_body", "query_int"]
 
 M = TypeVar("M", bound=BaseModel)
 _ADMIN_BODY_LIMIT = 1024 * 1024
@@ -32,6 +33,7 @@ def admin_runtime(request: Request) -> Runtime:
 
 async def parse_body(request: Request, model: type[M]) -> M:
     body, _ = await read_json(request, _ADMIN_BODY_LIMIT)
+    check_json_integers(body)
     try:
         return model.model_validate(body)
     except ValidationError as exc:
@@ -40,12 +42,18 @@ async def parse_body(request: Request, model: type[M]) -> M:
         raise InvalidRequest(f"Invalid field {where}: {first['msg']}.", param=where) from exc
 
 
-def int_param(request: Request, name: str) -> int:
+def int_param(request: Request, name: str, *, high: int = INT32_MAX) -> int:
+    """A row id from the URL path (or the query): 1 to ``high``; the default fits the 32-bit ids
+    of accounts, keys and channels, pass ``INT64_MAX`` for log, ledger and delivery ids."""
     value = request.path_params.get(name) or request.query_params.get(name)
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequest(f"{name} must be an integer.", param=name) from exc
+    return whole_number(str(value or ""), name, low=1, high=high)
+
+
+def query_int(
+    request: Request, name: str, *, low: int = 0, high: int = INT64_MAX, default: int | None = None
+) -> int | None:
+    """An optional whole number from the query string, in ``[low, high]``; 400 naming it otherwise."""
+    return optional_whole_number(request.query_params.get(name), name, low=low, high=high, default=default)
 
 
 def json_response(data: Any, status_code: int = 200) -> Response:

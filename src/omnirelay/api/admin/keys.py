@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.requests import Request
 from starlette.responses import Response
 
 from omnirelay.admin import keys as service
-from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body
+from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body, query_int
+from omnirelay.billing.amounts import Amount
+from omnirelay.integers import INT32_MAX, INT64_MAX, PositiveInt32, RowId
 
 __all__ = ["create", "delete", "list_all", "retrieve", "update"]
 
@@ -19,16 +21,17 @@ class KeyScopes(BaseModel):
     name: str | None = None
     models: list[str] | None = None
     ip_allowlist: list[str] | None = None
-    expires_at: int | None = None
-    spend_cap: int | None = None
-    rpm: int | None = None
-    tpm: int | None = None
-    max_concurrency: int | None = None
+    expires_at: Annotated[StrictInt, Field(ge=0, le=INT64_MAX)] | None = None
+    spend_cap: Amount | None = None
+    rpm: PositiveInt32 | None = None
+    """At least 1 (as ``tpm`` and ``max_concurrency``); null: no limit. To stop a key, disable it."""
+    tpm: PositiveInt32 | None = None
+    max_concurrency: PositiveInt32 | None = None
     enabled: bool | None = None
 
 
 class KeyCreate(KeyScopes):
-    account_id: int
+    account_id: RowId
 
 
 def _given(body: BaseModel, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -37,8 +40,8 @@ def _given(body: BaseModel, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 async def list_all(request: Request) -> Response:
     runtime = admin_runtime(request)
-    account = request.query_params.get("account_id")
-    keys = await service.list_keys(runtime.engine, int(account) if account and account.isdigit() else None)
+    account = query_int(request, "account_id", low=1, high=INT32_MAX)
+    keys = await service.list_keys(runtime.engine, account)
     return json_response({"data": keys})
 
 

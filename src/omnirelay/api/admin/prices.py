@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,16 +15,20 @@ __all__ = ["delete", "list_all", "list_multipliers", "put", "put_multiplier"]
 
 
 class PriceBody(BaseModel):
+    """Amounts are JSON integers (``true`` and ``"100"`` are refused); their bounds, the mode
+    inferred when left out and the refusals are ``billing/price_rules.py``'s."""
+
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["per_call", "per_token", "free"]
-    per_call: int = 0
-    input_per_million: int = 0
-    output_per_million: int = 0
+    mode: Literal["per_call", "per_token", "free"] | None = None
+    per_call: StrictInt | None = None
+    input_per_million: StrictInt | None = None
+    output_per_million: StrictInt | None = None
 
 
 class MultiplierBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    multiplier: str
+    multiplier: StrictStr
+    """A decimal or fraction string, e.g. ``"0.8"``; bounded by ``billing/price_rules.py``."""
 
 
 async def list_all(request: Request) -> Response:

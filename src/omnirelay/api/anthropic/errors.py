@@ -1,7 +1,9 @@
 """Render any ``OmniRelayError`` in Anthropic's error shape, keeping its HTTP status.
 
 ``{"type": "error", "error": {"type": "not_found_error", "message": "..."}}``: the ``type`` is
-Anthropic's name for the status (``overloaded_error`` for 503 and 529).
+Anthropic's name for the status (``overloaded_error`` for 503 and 529), except ``api_error`` for
+channels only the operator can bring back (503 :class:`~omnirelay.errors.ChannelsDisabled`):
+they are not overloaded, and retrying will not help.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnirelay.api.sse import SSEResponse
-from omnirelay.errors import OmniRelayError
+from omnirelay.errors import ChannelsDisabled, OmniRelayError
 
 __all__ = ["anthropic_error_response", "anthropic_errors", "error_type"]
 
@@ -38,7 +40,8 @@ def error_type(status: int) -> str:
 
 
 def anthropic_error_response(exc: OmniRelayError) -> Response:
-    body = {"type": "error", "error": {"type": error_type(exc.status_code), "message": exc.message}}
+    kind = "api_error" if isinstance(exc, ChannelsDisabled) else error_type(exc.status_code)
+    body = {"type": "error", "error": {"type": kind, "message": exc.message}}
     return Response(orjson.dumps(body), status_code=exc.status_code, headers=exc.headers, media_type="application/json")
 
 

@@ -16,6 +16,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omnirelay.api.access_log import note_caller, note_model
 from omnirelay.api.body import read_json
 from omnirelay.api.sse import SSEResponse
 from omnirelay.errors import AuthenticationFailed
@@ -43,7 +44,9 @@ def _identify(request: Request) -> tuple[Runtime, Caller]:
             code="missing_api_key",
         )
     client = request.client.host if request.client else None
-    return runtime, authenticate(runtime.catalog.snapshot, token, client)
+    caller = authenticate(runtime.catalog.snapshot, token, client)
+    note_caller(request.scope, caller)
+    return runtime, caller
 
 
 def _message(relay: ChatRelay, result: ChatResult, body: dict[str, Any]) -> bytes:
@@ -89,6 +92,8 @@ async def _anthropic_frames(frames: AsyncGenerator[bytes, None], model: str) -> 
 async def messages(request: Request) -> Response | SSEResponse:
     runtime, caller = _identify(request)
     raw_body, size = await read_json(request, runtime.settings.server.max_body_bytes)
+    if isinstance(raw_body, dict):
+        note_model(request.scope, raw_body.get("model"))
     body = openai_request_from_anthropic(raw_body)
     request_id = runtime.request_ids.next()
     relay = runtime.chat

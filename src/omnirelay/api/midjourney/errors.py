@@ -2,7 +2,9 @@
 
 Submit endpoints answer logical errors with HTTP 200 as Midjourney-Proxy does (clients read
 ``code``); a missing parent task on ``/action`` and ``/modal`` is a 404, like trueai's.
-Authentication, balance and rate errors keep their HTTP status.
+Disabled channels (:class:`~omnirelay.errors.ChannelsDisabled`) are code 3 on HTTP 200, as
+Midjourney-Proxy answers when no account instance can take a task.
+Authentication, balance, permission and rate errors keep their HTTP status.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import orjson
 from starlette.responses import Response
 
-from omnirelay.errors import InvalidRequest, ModelNotFound, NotFound, OmniRelayError
+from omnirelay.errors import ChannelsDisabled, InvalidRequest, ModelNotFound, NotFound, OmniRelayError
 from omnirelay.midjourney.wire import envelope
 
 __all__ = ["envelope_response", "error_response"]
@@ -21,7 +23,7 @@ def envelope_response(body: object, status: int = 200) -> Response:
 
 
 def _code(exc: OmniRelayError) -> int:
-    if isinstance(exc, NotFound | ModelNotFound):  # nothing (no task, no channel) to run it
+    if isinstance(exc, NotFound | ModelNotFound | ChannelsDisabled):  # nothing (no task, no channel) to run it
         return 3
     if exc.status_code >= 500:
         return 9
@@ -32,7 +34,7 @@ def error_response(exc: OmniRelayError, *, submit: bool, not_found_status: int =
     code = _code(exc)
     if isinstance(exc, NotFound | ModelNotFound):
         status = not_found_status if submit else 404
-    elif isinstance(exc, InvalidRequest) and submit:
+    elif isinstance(exc, InvalidRequest | ChannelsDisabled) and submit:
         status = 200
     else:
         status = exc.status_code

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from omnirelay.api.access_log import note_model
 from omnirelay.api.openai.audio_upload import read_audio_form
 from omnirelay.api.openai.intake import identify, intake
 from omnirelay.api.sse import SSEResponse
@@ -43,6 +44,7 @@ async def speech(request: Request) -> AudioResponse:
 async def _transcribe(request: Request, *, translate: bool) -> Response:
     runtime, caller = identify(request)
     form = await read_audio_form(request, runtime.settings.server.max_body_bytes)
+    note_model(request.scope, form.fields.get("model"))
     request_id = runtime.request_ids.next()
     task = await runtime.audio.begin_transcription(caller, form, request_id, translate=translate)
     result = await runtime.audio.transcribe(task)

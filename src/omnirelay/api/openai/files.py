@@ -22,6 +22,7 @@ from omnirelay.api.multipart import MultipartEvent, PartHead, multipart_events
 from omnirelay.api.openai.intake import identify
 from omnirelay.errors import InvalidRequest, NotFound, PayloadTooLarge
 from omnirelay.files import FileStorage, FileWriter, StoredFile
+from omnirelay.integers import optional_whole_number, whole_number
 from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
@@ -89,12 +90,12 @@ class _Upload:
         if anchor is None and seconds is None:
             return None
         low, high = _EXPIRY_S
-        if anchor != "created_at" or seconds is None or not seconds.isdigit() or not low <= int(seconds) <= high:
+        if anchor != "created_at" or seconds is None:
             raise InvalidRequest(
                 f"'expires_after' needs anchor 'created_at' and seconds between {low} and {high}.",
                 param="expires_after",
             )
-        return int(time.time()) + int(seconds)
+        return int(time.time()) + whole_number(seconds, "expires_after[seconds]", low=low, high=high)
 
     async def commit(self) -> StoredFile:
         if self.file is None:
@@ -139,11 +140,7 @@ async def _find(runtime: Runtime, caller: Caller, file_id: str) -> StoredFile:
 
 
 def _page_size(text: str | None) -> int:
-    if text is None:
-        return _MAX_PAGE
-    if not text.isdigit() or not 1 <= int(text) <= _MAX_PAGE:
-        raise InvalidRequest(f"'limit' must be an integer between 1 and {_MAX_PAGE}.", param="limit")
-    return int(text)
+    return optional_whole_number(text, "limit", low=1, high=_MAX_PAGE) or _MAX_PAGE
 
 
 async def list_files(request: Request) -> Response:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from omnirelay.api.access_log import note_model
 from omnirelay.api.multipart import read_form
 from omnirelay.api.openai.files import file_response
 from omnirelay.api.openai.intake import Intake, identify, intake
@@ -47,7 +48,9 @@ async def image_generations(request: Request) -> Response:
 
 async def _from_form(request: Request, operation: str) -> Response:
     runtime, caller = identify(request)
-    form = await read_form(request, runtime.settings.server.max_body_bytes)
+    settings = runtime.settings
+    form = await read_form(request, settings.server.max_body_bytes, max_files=settings.images.max_files)
+    note_model(request.scope, form.fields.get("model"))
     files = tuple(ImageUpload(f.name, f.filename, f.content_type, f.data) for f in form.files)
     image_request = form_image_request(operation, form.fields, files, form.size)
     return await _respond(request, runtime, caller, runtime.request_ids.next(), image_request)

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from omnirelay.api.access_log import note_caller, note_model
 from omnirelay.api.body import read_json
 from omnirelay.relay.auth import Caller, authenticate, bearer_token
 from omnirelay.runtime import Runtime
@@ -28,10 +29,14 @@ def identify(request: Request) -> tuple[Runtime, Caller]:
     runtime: Runtime = request.app.state.runtime
     token = bearer_token(request.headers.get("authorization"))
     client = request.client.host if request.client else None
-    return runtime, authenticate(runtime.catalog.snapshot, token, client)
+    caller = authenticate(runtime.catalog.snapshot, token, client)
+    note_caller(request.scope, caller)
+    return runtime, caller
 
 
 async def intake(request: Request) -> Intake:
     runtime, caller = identify(request)
     body, size = await read_json(request, runtime.settings.server.max_body_bytes)
+    if isinstance(body, dict):
+        note_model(request.scope, body.get("model"))
     return Intake(runtime, caller, body, size, runtime.request_ids.next())

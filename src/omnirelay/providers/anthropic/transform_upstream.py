@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 import orjson
 
+from omnirelay.billing.amounts import is_count
 from omnirelay.errors import UpstreamRejected
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
 
 _TOOL_CHOICES = {"auto": "auto", "required": "any", "none": "none"}
 _EMPTY_SCHEMA = {"type": "object", "properties": {}}
+_USAGE_COUNTS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens")
 
 
 def _reject(message: str, param: str) -> NoReturn:
@@ -213,6 +215,8 @@ def openai_finish_reason(stop_reason: Any) -> str:
 def openai_usage(usage: Any) -> dict[str, Any]:
     """OpenAI usage from Anthropic usage: every prompt token counts, cache reads and writes included."""
     usage = usage if isinstance(usage, dict) else {}
+    if any(usage.get(name) is not None and not is_count(usage[name]) for name in _USAGE_COUNTS):
+        return {}  # not counts (negative, a boolean...): no usage, the gateway counts the call itself
 
     def count(name: str) -> int:
         value = usage.get(name)

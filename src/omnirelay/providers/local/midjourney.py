@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 
 from omnirelay.channels.model import Channel
-from omnirelay.errors import NotFound
 from omnirelay.midjourney.images import decode_image
 from omnirelay.midjourney.upstream import MJAnswer, MJCall
+from omnirelay.providers.local.workers import LocalWork
+from omnirelay.settings import LocalSettings
 from omnirelay.tasks.model import Status, UpstreamState
 
 __all__ = ["LOCAL_MJ_MODELS", "LocalDescribe"]
@@ -26,6 +27,8 @@ class LocalDescribe:
 
     _describer: object | None = None
     _describer_lock: asyncio.Lock | None = None
+    _work: LocalWork
+    _settings: LocalSettings
 
     async def _get_describer(self) -> object:
         from omnirelay.providers.local.describe import ImageDescriber
@@ -47,7 +50,7 @@ class LocalDescribe:
         describer = await self._get_describer()
         assert isinstance(describer, ImageDescriber)
         try:
-            description = await asyncio.to_thread(describer.describe, image)
+            description = await self._work.run(describer.describe, image, self._settings.max_image_pixels)
         except NotAnImage as exc:
             return MJAnswer(code=4, description=str(exc))
         text = numbered(description.prompts)
@@ -57,6 +60,3 @@ class LocalDescribe:
             result={"prompt": text, "promptEn": text, "properties": {"finalPrompt": text}, "buttons": []},
         )
         return MJAnswer(code=1, description="Submit success", result=None, finished=finished)
-
-    async def fetch_image(self, channel: Channel, url: str) -> tuple[bytes, str]:
-        raise NotFound("The local provider keeps no images.")

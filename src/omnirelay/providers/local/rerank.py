@@ -8,13 +8,12 @@ check this put the relevant passage first for about two queries in three; the mo
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 
 from omnirelay.errors import UpstreamRejected
 from omnirelay.providers.base import RerankResult, UpstreamCall, Usage
 from omnirelay.providers.local.minilm import MiniLM
+from omnirelay.providers.local.workers import LocalWork
 
 __all__ = ["LOCAL_RERANK_MODEL", "cosine_ranking", "rerank_with"]
 
@@ -37,7 +36,7 @@ def _rank(model: MiniLM, texts: list[str]) -> RerankResult:
     return RerankResult(ranked=cosine_ranking(vectors[0], vectors[1:]), usage=Usage(model.count_tokens(texts), 0))
 
 
-async def rerank_with(model: MiniLM, call: UpstreamCall) -> RerankResult:
+async def rerank_with(model: MiniLM, call: UpstreamCall, work: LocalWork) -> RerankResult:
     """Rank the neutral request's documents against its query (``top_n`` is applied by the relay)."""
     body = call.body
     if body.get("model") != LOCAL_RERANK_MODEL:
@@ -49,4 +48,4 @@ async def rerank_with(model: MiniLM, call: UpstreamCall) -> RerankResult:
             param="model",
         )
     texts = [str(body["query"]), *(str(d) for d in body["documents"])]
-    return await asyncio.to_thread(_rank, model, texts)
+    return await work.run(_rank, model, texts)

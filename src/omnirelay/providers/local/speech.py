@@ -22,6 +22,7 @@ from omnirelay.providers.local.audio_codec import MEDIA_TYPES, encode
 from omnirelay.providers.local.piper import PiperVoice
 from omnirelay.providers.local.transcript import render
 from omnirelay.providers.local.whisper import Whisper, WhisperOptions
+from omnirelay.providers.local.workers import LocalWork
 
 __all__ = ["SPEECH_MODELS", "STT_MODEL", "TTS_MODEL", "VOICES", "BufferedAudio", "LocalSpeechMixin", "speech_missing"]
 
@@ -104,6 +105,7 @@ class LocalSpeechMixin:
 
     _speech_models: dict[str, Any] | None = None
     _speech_lock: asyncio.Lock | None = None
+    _work: LocalWork
 
     async def _loaded(self, name: str, load: Callable[[], M]) -> M:
         if self._speech_lock is None:
@@ -124,7 +126,7 @@ class LocalSpeechMixin:
             raise _rejected(f"`{TTS_MODEL}` streams audio only; 'stream_format' must be 'audio'.", "stream_format")
         response_format = str(body.get("response_format") or "mp3")
         voice = await self._loaded(TTS_MODEL, _voice)
-        content = await asyncio.to_thread(
+        content = await self._work.run(
             _speak, voice, str(body["input"]), float(body.get("speed") or 1.0), response_format
         )
         return BufferedAudio(content, MEDIA_TYPES[response_format])
@@ -135,7 +137,7 @@ class LocalSpeechMixin:
         options = _whisper_options(body)
         whisper = await self._loaded(STT_MODEL, Whisper)
         try:
-            transcript = await asyncio.to_thread(whisper.transcribe, audio.content, options)
+            transcript = await self._work.run(whisper.transcribe, audio.content, options)
         except ValueError as exc:
             raise _rejected(f"The uploaded file could not be read as audio: {exc}", "file") from exc
         task = "translate" if translate else "transcribe"

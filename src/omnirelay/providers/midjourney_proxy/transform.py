@@ -75,12 +75,30 @@ def _result(task: dict[str, Any]) -> dict[str, Any]:
         "buttons": task.get("buttons") if isinstance(task.get("buttons"), list) else [],
         "properties": {k: properties[k] for k in _KEPT if k in properties},
     }
+    result.update(_videos(task))
     if task.get("action") in ("DESCRIBE", "SHORTEN"):
         text = properties.get("finalPrompt") or task.get("promptEn") or task.get("prompt")
         result["prompt"] = text
         result["promptEn"] = text
         result["properties"]["finalPrompt"] = text
     return result
+
+
+def _videos(task: dict[str, Any]) -> dict[str, Any]:
+    """``videoUrl`` and ``videoUrls`` (``[{url, thumbnail}]``) of a VIDEO task, when it has any."""
+    listed = task.get("videoUrls")
+    clips = []
+    for item in listed if isinstance(listed, list) else []:
+        url = item.get("url") if isinstance(item, dict) else item
+        if isinstance(url, str) and url:
+            thumbnail = item.get("thumbnail") if isinstance(item, dict) else None
+            clips.append({"url": url, "thumbnail": thumbnail if isinstance(thumbnail, str) and thumbnail else None})
+    first = task.get("videoUrl") if isinstance(task.get("videoUrl"), str) and task.get("videoUrl") else None
+    if first is None and clips:
+        first = clips[0]["url"]
+    if first is None:
+        return {}
+    return {"videoUrl": first, "videoUrls": clips or [{"url": first, "thumbnail": None}]}
 
 
 def state_from(task: dict[str, Any]) -> tuple[str, UpstreamState] | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import orjson
 
+from omnirelay.billing.amounts import MAX_TOKENS
 from omnirelay.providers.base import AudioUpload, TranscriptionResult, UpstreamCall
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
 
@@ -41,10 +42,16 @@ def reported_seconds(raw: bytes, media_type: str) -> float | None:
     if not isinstance(parsed, dict):
         return None
     usage = parsed.get("usage")
-    if isinstance(usage, dict) and usage.get("type") == "duration" and isinstance(usage.get("seconds"), int | float):
-        return float(usage["seconds"])
-    duration = parsed.get("duration")
-    return float(duration) if isinstance(duration, int | float) and not isinstance(duration, bool) else None
+    if isinstance(usage, dict) and usage.get("type") == "duration":
+        return _seconds(usage.get("seconds"))
+    return _seconds(parsed.get("duration"))
+
+
+def _seconds(value: Any) -> float | None:
+    """A duration an upstream reported: a finite number of seconds from 0 to ``MAX_TOKENS``, else none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= MAX_TOKENS else None  # NaN and infinities fail the comparison
 
 
 def transcription_form(fields: dict[str, Any], audio: AudioUpload) -> aiohttp.FormData:

@@ -44,9 +44,9 @@ def images_usage(usage: Any) -> Usage | None:
     if not isinstance(usage, dict):
         return None
     prompt, completion = usage.get("input_tokens"), usage.get("output_tokens", 0)
-    if not isinstance(prompt, int) or not isinstance(completion, int):
+    if prompt is None:
         return None
-    return Usage(prompt, completion)
+    return Usage.checked(prompt, completion)
 
 
 def _entry(item: Any) -> ImageEntry | None:

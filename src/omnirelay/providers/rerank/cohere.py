@@ -36,7 +36,7 @@ def cohere_result(answer: JSONObject) -> RerankResult:
     tokens = count(billed.get("input_tokens"))
     return RerankResult(
         ranked=ranked_results(answer.get("results")),
-        usage=Usage(tokens, 0) if tokens else None,
+        usage=Usage.checked(tokens, 0) if tokens else None,
         search_units=count(billed.get("search_units")),
     )
 

@@ -32,7 +32,7 @@ def _usage(usage: Any) -> Usage | None:
     if not isinstance(usage, dict):
         return None
     tokens = count(usage.get("prompt_tokens")) or count(usage.get("total_tokens"))
-    return Usage(tokens, 0) if tokens is not None else None
+    return Usage.checked(tokens, 0) if tokens is not None else None
 
 
 def jina_result(answer: JSONObject) -> RerankResult:

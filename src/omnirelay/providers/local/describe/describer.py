@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omnirelay.providers.local.describe.appearance import measure
 from omnirelay.providers.local.describe.classifier import Classifier
-from omnirelay.providers.local.describe.image import decode
+from omnirelay.providers.local.describe.image import MAX_PIXELS, decode
 from omnirelay.providers.local.describe.prompts import compose
 
 __all__ = ["Description", "ImageDescriber"]
@@ -42,9 +42,10 @@ class ImageDescriber:
                 self._classifier = Classifier(self._cache_dir)
             return self._classifier
 
-    def describe(self, image: bytes) -> Description:
-        """Raises :class:`~omnirelay.providers.local.describe.image.NotAnImage` for bytes it cannot decode."""
-        decoded = decode(image)
+    def describe(self, image: bytes, max_pixels: int = MAX_PIXELS) -> Description:
+        """Raises :class:`~omnirelay.providers.local.describe.image.NotAnImage` for bytes it cannot decode,
+        or that would decode to more than ``max_pixels`` (JPEGs count at the reduced size they decode to)."""
+        decoded = decode(image, max_pixels)
         labels = self._model().top(decoded.rgb, _TOP_LABELS)
         look = measure(decoded.rgb)
         prompts = compose(labels, look, decoded.width, decoded.height)

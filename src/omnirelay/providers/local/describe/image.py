@@ -1,10 +1,17 @@
 """Untrusted bytes → an RGB Pillow image, refusing anything that is not a plain, reasonably sized picture.
 
 Only the common web formats are tried (PNG, JPEG, WebP, GIF, BMP), so Pillow never hands the bytes to a
-less audited decoder. The pixel count is read from the header and checked *before* decoding, which defeats
-decompression bombs (a few kB of PNG that would inflate to gigabytes). The EXIF orientation is applied, so
-width and height are those a person sees. Transparent pixels are laid on white; animations give their
-first frame.
+less audited decoder. The EXIF orientation is applied, so width and height are those a person sees.
+Transparent pixels are laid on white; animations give their first frame.
+
+Memory is bounded before any pixel is decoded. ``Image.open`` reads only the header; a JPEG is then
+set to decode at 1/2 to 1/8 scale (``draft``: the decoder skips the detail, a 6300×6300 photo costs
+what a 788×788 one does), and the size that will actually be decoded must fit ``max_pixels``, checked
+per call (Pillow's own global limit stays as it is). That defeats decompression bombs too: a few kB of
+PNG that would inflate to gigabytes is refused from its header. Once decoded, the picture is reduced
+to a short side of 512-1023 px in its own mode before anything else is done with it, so no full-size
+copy (RGB conversion, alpha compositing, 16-bit scaling) is ever made: the peak is the decoded picture
+itself, at most about 4 bytes per pixel of ``max_pixels``.
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ from omnirelay.errors import InvalidRequest
 __all__ = ["FORMATS", "MAX_PIXELS", "DecodedImage", "NotAnImage", "decode"]
 
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 24_000_000
+"""The default of ``local.max_image_pixels``: the most pixels decoded at full size."""
 _WORKING_SIZE = 512  # larger pictures are reduced to about this short side; JPEGs already while decoding
+_REDUCIBLE = frozenset({"L", "LA", "La", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "I", "F"})
+"""Modes ``Image.reduce`` (a box filter) takes; others ("1", "P", 16-bit greys) are subsampled instead."""
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 turn the picture by a quarter
 _ROTATED = (5, 6, 7, 8)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
@@ -39,20 +49,22 @@ class DecodedImage:
     height: int
 
 
-def _too_large(start: str) -> str:
+def _too_large(start: str, max_pixels: int) -> str:
     return (
-        f"{start} more than the {MAX_PIXELS // 1_000_000} megapixels this service describes. "
-        "Send a smaller version; 1-2 megapixels is plenty."
+        f"{start} more than the {max_pixels / 1_000_000:g} megapixels this service decodes "
+        "(JPEGs are decoded at reduced size, so they may be larger). Send a smaller version or a JPEG; "
+        "1-2 megapixels is plenty."
     )
 
 
 def _open(data: bytes) -> Image.Image:
+    """The image with only its header read."""
     if not data:
         raise NotAnImage("The image is empty: send the bytes of a PNG, JPEG, WebP, GIF or BMP file.")
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours
-        raise NotAnImage(_too_large("The image is")) from exc
+        raise NotAnImage(f"The image is far too large to decode ({exc}). Send a smaller version.") from exc
     except _DECODE_ERRORS as exc:
         raise NotAnImage(
             "This is not an image that can be described: send a PNG, JPEG, WebP, GIF or BMP file."
@@ -60,9 +72,27 @@ def _open(data: bytes) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1:
         raise NotAnImage("The image has no pixels.")
-    if width * height > MAX_PIXELS:
-        raise NotAnImage(_too_large(f"The image is {width}×{height} pixels,"))
     return image
+
+
+def _plan(image: Image.Image, max_pixels: int) -> None:
+    """Set a JPEG to decode at reduced size; refuse what would still decode to more than ``max_pixels``."""
+    if image.format == "JPEG":
+        image.draft("RGB", (_WORKING_SIZE, _WORKING_SIZE))
+    width, height = image.size  # after draft: what the decoder will produce
+    if width * height > max_pixels:
+        raise NotAnImage(_too_large(f"The image is {width}×{height} pixels,", max_pixels))
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    """A decoded picture brought to a short side of 512-1023 px, in its own mode (no full-size copy)."""
+    factor = min(image.size) // _WORKING_SIZE
+    if factor < 2:
+        return image
+    if image.mode in _REDUCIBLE:
+        return image.reduce(factor)
+    size = (max(1, image.width // factor), max(1, image.height // factor))
+    return image.resize(size, Image.Resampling.NEAREST)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -78,19 +108,20 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode(data: bytes) -> DecodedImage:
-    """Decode, or raise :class:`NotAnImage` with a message a person can act on."""
+def decode(data: bytes, max_pixels: int = MAX_PIXELS) -> DecodedImage:
+    """Decode, or raise :class:`NotAnImage` with a message a person can act on.
+
+    ``max_pixels`` bounds the pixels decoded at full size (see the module's docstring)."""
     image = _open(data)
     width, height = image.size
     try:
+        _plan(image, max_pixels)  # before getexif(), which decodes a whole PNG to find its EXIF
         if image.getexif().get(_ORIENTATION, 1) in _ROTATED:
             width, height = height, width
-        if image.format == "JPEG":
-            image.draft("RGB", (_WORKING_SIZE, _WORKING_SIZE))
         image.load()
-        rgb = _flatten(ImageOps.exif_transpose(image))
-        if min(rgb.size) >= 2 * _WORKING_SIZE:
-            rgb = rgb.reduce(min(rgb.size) // _WORKING_SIZE)
+        rgb = _flatten(ImageOps.exif_transpose(_reduced(image)))
+    except NotAnImage:
+        raise
     except _DECODE_ERRORS as exc:
         raise NotAnImage(
             "The image could not be decoded: the file is damaged or truncated. Send the complete file."

@@ -1,0 +1,119 @@
+"""The access log: one line per request, written when its response has finished (streams too).
+
+method, path, redacted query, status, duration, client address, request id, account, key id
+and model. Never the key: not the ``Authorization`` header, not ``key=`` nor ``sig=`` values.
+
+The handlers leave the caller and the model in the request's ``scope["state"]`` as soon as they
+know them (:func:`note_caller`, :func:`note_model`); the middleware reads them at the end. It
+keeps one small object per request and writes no database row.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from omnirelay.logging_setup import LineWriter
+    from omnirelay.relay.auth import Caller
+
+__all__ = ["AccessLog", "note_caller", "note_model", "redacted_query"]
+
+_CALLER = "omnirelay.caller"
+_MODEL = "omnirelay.model"
+_REQUEST_ID = b"x-request-id"
+_SENSITIVE = re.compile(r"(?i)(?:^|&)[^=&]*(?:key|sig|token|secret|password)[^=&]*=")
+
+
+def note_caller(scope: Scope, caller: Caller) -> None:
+    """Remember who is calling, for the access line."""
+    state = scope.get("state")
+    if state is not None:
+        state[_CALLER] = caller
+
+
+def note_model(scope: Scope, model: object) -> None:
+    """Remember the model asked for, for the access line (ignored unless it is a string)."""
+    state = scope.get("state")
+    if state is not None and isinstance(model, str):
+        state[_MODEL] = model[:200]
+
+
+def redacted_query(query: bytes) -> str:
+    """The query string, with the value of every parameter whose name suggests a secret hidden."""
+    text = query.decode("latin-1")
+    if not _SENSITIVE.search(text):
+        return text
+    parts = []
+    for part in text.split("&"):
+        name, equals, _ = part.partition("=")
+        secret = equals and re.search(r"(?i)key|sig|token|secret|password", name)
+        parts.append(f"{name}=[redacted]" if secret else part)
+    return "&".join(parts)
+
+
+class _Exchange:
+    """``send`` for one request: passes every message on, noting the status and request id."""
+
+    __slots__ = ("_send", "request_id", "status")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status = 0
+        self.request_id: bytes | None = None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            for name, value in message.get("headers", ()):
+                if name == _REQUEST_ID:
+                    self.request_id = value
+                    break
+        await self._send(message)
+
+
+class AccessLog:
+    """Pure ASGI middleware handing each request's line to ``write`` (:func:`~omnirelay.logging_setup.line_writer`)."""
+
+    def __init__(self, app: ASGIApp, write: LineWriter) -> None:
+        self.app = app
+        self._write_line = write
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        if scope.get("state") is None:
+            scope["state"] = {}
+        exchange = _Exchange(send)
+        try:
+            await self.app(scope, receive, exchange)
+        finally:
+            self._write(scope, exchange, started)
+
+    def _write(self, scope: Scope, exchange: _Exchange, started: float) -> None:
+        """The line; fields nobody set (no key on a health check, no model) are left out."""
+        fields: dict[str, Any] = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": exchange.status or 500,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        if scope.get("client"):
+            fields["client"] = scope["client"][0]
+        if exchange.request_id:
+            fields["request_id"] = exchange.request_id.decode("latin-1")
+        state = scope["state"]
+        caller: Caller | None = state.get(_CALLER)
+        if caller is not None:
+            fields["account"] = caller.key.account_id
+            fields["key_id"] = caller.key.id
+        if _MODEL in state:
+            fields["model"] = state[_MODEL]
+        if scope.get("query_string"):
+            fields["query"] = redacted_query(scope["query_string"])
+        self._write_line("request", fields)

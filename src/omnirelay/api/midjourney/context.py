@@ -1,0 +1,44 @@
+"""Who is calling a ``/mj/*`` route, and under which base URL this gateway is reached.
+
+Both ``Authorization`` (Bearer or raw ``sk-...``) and ``mj-api-secret`` carry the key.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from omnirelay.api.access_log import note_caller
+from omnirelay.relay.auth import Caller, authenticate
+from omnirelay.runtime import Runtime
+
+__all__ = ["base_url", "caller_of"]
+
+
+def _token(request: Request) -> str | None:
+    secret = request.headers.get("mj-api-secret")
+    if secret:
+        return secret.strip()
+    authorization = (request.headers.get("authorization") or "").strip()
+    scheme, _, rest = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    return authorization if authorization.startswith("sk-") else None
+
+
+def caller_of(request: Request) -> tuple[Runtime, Caller]:
+    runtime: Runtime = request.app.state.runtime
+    client = request.client.host if request.client else None
+    caller = authenticate(runtime.catalog.snapshot, _token(request), client)
+    note_caller(request.scope, caller)
+    return runtime, caller
+
+
+def base_url(request: Request, runtime: Runtime) -> str:
+    """``server.public_url``, else this request's scheme and Host (cheaper than ``request.base_url``)."""
+    if runtime.settings.server.public_url:
+        return runtime.settings.server.public_url.rstrip("/")
+    host = request.headers.get("host")
+    if not host:
+        return str(request.base_url).rstrip("/")
+    # not root_path: inside a Mount it holds the mount's prefix (behind a path prefix, set public_url)
+    return f"{request.scope.get('scheme', 'http')}://{host}"

@@ -1,0 +1,41 @@
+"""``GET /mj/task/list``, ``GET /mj/task/queue`` and ``POST /mj/task/{id}/cancel``: the caller's own tasks."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from omnirelay.api.midjourney.context import caller_of
+from omnirelay.api.midjourney.errors import envelope_response, error_response
+from omnirelay.errors import OmniRelayError
+from omnirelay.midjourney.listing import listed_limit
+
+__all__ = ["cancel", "list_recent", "queue"]
+
+
+async def list_recent(request: Request) -> Response:
+    try:
+        runtime, caller = caller_of(request)
+        limit = listed_limit(request.query_params.get("limit"))
+        return envelope_response(await runtime.tasks.midjourney_listing.recent(caller, limit))
+    except OmniRelayError as exc:
+        return error_response(exc, submit=False)
+
+
+async def queue(request: Request) -> Response:
+    try:
+        runtime, caller = caller_of(request)
+        limit = listed_limit(request.query_params.get("limit"))
+        return envelope_response(await runtime.tasks.midjourney_listing.queue(caller, limit))
+    except OmniRelayError as exc:
+        return error_response(exc, submit=False)
+
+
+async def cancel(request: Request) -> Response:
+    """200 with an empty body, as trueai answers; fetch the task to see it ``CANCEL``."""
+    try:
+        runtime, caller = caller_of(request)
+        await runtime.tasks.midjourney_cancels.cancel(request.path_params["task_id"], caller)
+    except OmniRelayError as exc:
+        return error_response(exc, submit=False)
+    return Response(status_code=200)
