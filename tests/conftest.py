@@ -23,7 +23,19 @@ from omnirelay.app import create_app
 from omnirelay.settings import Settings
 from omnirelay.testing import FakeOpenAI, FakeOpenAIKnobs, serve_in_thread
 
-POSTGRES_URL = os.environ.get("OMNIRELAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+_BASE_POSTGRES_URL = os.environ.get("OMNIRELAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def _worker_database(base: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (``test_gw0``, ...): tests reset its schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return base
+    url = sa.engine.make_url(base)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(_BASE_POSTGRES_URL)
 REDIS_URL = os.environ.get("OMNIRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ADMIN_KEY = "sk-admin-test-0000000000000000000000000000000000000000"
 USER_KEY = "sk-user-test-00000000000000000000000000000000000000000"
@@ -39,8 +51,23 @@ async def _reset_postgres(url: str) -> None:
         await engine.dispose()
 
 
+async def _create_worker_database() -> None:
+    if POSTGRES_URL == _BASE_POSTGRES_URL:
+        return
+    engine = create_async_engine(_BASE_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = sa.engine.make_url(POSTGRES_URL).database
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if not exists:
+                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
 def _postgres_available() -> bool:
     try:
+        asyncio.run(_create_worker_database())
         asyncio.run(_probe(POSTGRES_URL))
     except (OSError, sa.exc.SQLAlchemyError):
         return False
@@ -162,6 +189,8 @@ def make_gateway(stack: ExitStack, tmp_path: Path, database_url: str) -> Callabl
             "secret_key": "Yl8cG9-7q7zAvxTJ1mQ3yPaXxjQ0X9Qh7Qd3m0e0Kjc=",
             "writer": {"flush_interval_s": 0.05, "batch_size": 2000},
             "cache_refresh_s": 0.2,
+            # access lines land on the terminal between pytest's capture phases (test_access_log.py covers them)
+            "log": {"access": False},
         }
         values.update(overrides)
         settings = Settings.model_validate(values)

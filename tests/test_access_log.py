@@ -16,6 +16,7 @@ from serve_process import serving
 KEY = "sk-accesslog-0123456789abcdef0123456789abcdef0123456789"
 ADMIN = "sk-accesslog-admin-0123456789abcdef0123456789abcdef012345"
 UPSTREAM_SECRET = "sk-upstream-never-logged-0123456789"
+SIGNATURE = "5f1d0c0ffee0ddba11"
 
 
 @pytest.fixture
@@ -63,9 +64,8 @@ def _traffic(url: str) -> int:
     wrong = openai.OpenAI(base_url=f"{url}/v1", api_key=KEY[:-4] + "zzzz", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         wrong.models.list()
-    answer = httpx.get(
-        f"{url}/v1/models", params={"key": KEY, "limit": "5"}, headers={"Authorization": f"Bearer {KEY}"}
-    )
+    query = {"key": KEY, "sig": SIGNATURE, "limit": "5"}
+    answer = httpx.get(f"{url}/v1/models", params=query, headers={"Authorization": f"Bearer {KEY}"})
     assert answer.status_code == 200
     admin = httpx.get(f"{url}/api/admin/accounts", headers={"Authorization": f"Bearer {ADMIN}"})
     return int(admin.json()["data"][0]["id"])
@@ -85,8 +85,8 @@ def test_console_access_log_has_one_line_per_request_and_no_key(tmp_path: Path, 
     refused = [line for line in text.splitlines() if "path=/v1/models" in line and "status=401" in line]
     assert len(refused) == 1, text
     listed = [line for line in text.splitlines() if "path=/v1/models" in line and "status=200" in line]
-    assert len(listed) == 1 and "key=[redacted]" in listed[0] and "limit=5" in listed[0], text
-    for secret in (KEY, KEY[:-4], ADMIN, UPSTREAM_SECRET):
+    assert len(listed) == 1 and "key=[redacted]&sig=[redacted]&limit=5" in listed[0], text
+    for secret in (KEY, KEY[:-4], ADMIN, UPSTREAM_SECRET, SIGNATURE):
         assert secret not in text
 
 

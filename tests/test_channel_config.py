@@ -69,8 +69,9 @@ def test_both_base_url_spellings_are_stored_in_one_form_and_reach_the_upstream(
     _, jina_url = serve_rerank(stack, "jina")
     _, cohere_url = serve_rerank(stack, "cohere")
     _, anthropic_url = serve_anthropic(stack)
-    models = ["gpt-bare", "gpt-v1", "rerank-j", "rerank-c", "claude-test"]
-    gateway = make_gateway(**funded(), prices=[per_token(m) for m in models])
+    models = ["gpt-bare", "gpt-v1", "rerank-j", "rerank-c", "claude-test", "gpt-declared"]
+    declared = {"name": "declared", "base_url": upstream.url + "/", "models": ["gpt-declared"]}
+    gateway = make_gateway(**funded(), prices=[per_token(m) for m in models], channels=[declared])
     made = [
         make_channel(gateway, name="bare", base_url=upstream.url, models=["gpt-bare"]),
         make_channel(gateway, name="v1", base_url=upstream.url + "/v1/", models=["gpt-v1"]),
@@ -79,11 +80,23 @@ def test_both_base_url_spellings_are_stored_in_one_form_and_reach_the_upstream(
             gateway, name="c", type="cohere", base_url=cohere_url + "/v2/", models=["rerank-c"], secrets=["sk-rr"]
         ),
         make_channel(
-            gateway, name="a", type="anthropic", base_url=anthropic_url + "/v1", models=["claude-test"], secrets=["sk-ant"]
+            gateway,
+            name="a",
+            type="anthropic",
+            base_url=anthropic_url + "/v1",
+            models=["claude-test"],
+            secrets=["sk-ant"],
         ),
     ]
-    assert [c["base_url"] for c in made] == [upstream.url + "/v1", upstream.url + "/v1", jina_url, cohere_url, anthropic_url]
+    assert [c["base_url"] for c in made] == [
+        upstream.url + "/v1",
+        upstream.url + "/v1",
+        jina_url,
+        cohere_url,
+        anthropic_url,
+    ]
     assert chat(gateway, "gpt-bare") and chat(gateway, "gpt-v1") and chat(gateway, "claude-test")
+    assert chat(gateway, "gpt-declared"), "a channel from the settings file is normalised the same way"
     assert rerank(gateway, "/v1/rerank", "rerank-j").json()["results"][0]["index"] == 1
     assert rerank(gateway, "/v2/rerank", "rerank-c").json()["results"][0]["index"] == 1
     moved = gateway.admin_json("PATCH", f"/api/admin/channels/{made[2]['id']}", json={"base_url": jina_url + "/"})
@@ -116,6 +129,15 @@ def test_an_unusable_base_url_is_refused_naming_the_field_and_the_form(
 
 
 @sqlite_only
+def test_a_settings_file_channel_with_an_unusable_url_stops_the_start(
+    make_gateway: Callable[..., Gateway], capfd: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(RuntimeError, match="did not start"):
+        make_gateway(channels=[{"name": "typo", "base_url": "htps://api.openai.com/v1", "models": ["m"]}])
+    assert "[[channels]] name = 'typo': base_url 'htps://api.openai.com/v1' cannot be used" in capfd.readouterr().err
+
+
+@sqlite_only
 def test_a_change_of_type_or_url_is_checked_against_the_stored_other_half(
     make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
 ) -> None:
@@ -134,7 +156,9 @@ def _store_raw_base_url(url: str, name: str, raw: str) -> None:
         engine = create_async_engine(url)
         try:
             async with engine.begin() as conn:
-                await conn.execute(sa.text("UPDATE channels SET base_url = :raw WHERE name = :name"), {"raw": raw, "name": name})
+                await conn.execute(
+                    sa.text("UPDATE channels SET base_url = :raw WHERE name = :name"), {"raw": raw, "name": name}
+                )
         finally:
             await engine.dispose()
 
@@ -197,17 +221,19 @@ def test_a_failing_channel_reports_the_error_without_billing(
     assert "latency_ms" not in tested
 
 
-def test_every_channel_type_can_pass_its_test(
-    make_gateway: Callable[..., Gateway], stack: ExitStack
-) -> None:
+def test_every_channel_type_can_pass_its_test(make_gateway: Callable[..., Gateway], stack: ExitStack) -> None:
     jina, jina_url = serve_rerank(stack, "jina")
     _, cohere_url = serve_rerank(stack, "cohere")
     anthropic, anthropic_url = serve_anthropic(stack)
     midjourney, mj_url = serve_midjourney(stack)
     gateway = make_gateway()
     made = {
-        "jina": make_channel(gateway, name="j", type="jina", base_url=jina_url, models=["jina-colbert-v2"], secrets=["sk-rr"]),
-        "cohere": make_channel(gateway, name="c", type="cohere", base_url=cohere_url, models=["rerank-v3.5"], secrets=["sk-rr"]),
+        "jina": make_channel(
+            gateway, name="j", type="jina", base_url=jina_url, models=["jina-colbert-v2"], secrets=["sk-rr"]
+        ),
+        "cohere": make_channel(
+            gateway, name="c", type="cohere", base_url=cohere_url, models=["rerank-v3.5"], secrets=["sk-rr"]
+        ),
         "anthropic": make_channel(
             gateway, name="a", type="anthropic", base_url=anthropic_url, models=["claude-test"], secrets=["sk-ant"]
         ),

@@ -67,8 +67,12 @@ def test_channels_update_changes_every_field_by_name(
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=USER_KEY, max_retries=0)
     _eventually(lambda: client.chat.completions.create(model="gpt-x", messages=[{"role": "user", "content": "hi"}]))
     assert upstream.chat_requests()[-1].headers["authorization"] == "Bearer sk-new"
-    assert "remove_models: the channel does not serve nope" in cli("channels", "update", "renamed", "--remove-model", "nope", code=1)
-    assert "No channel is named 'renamd'. Did you mean: renamed?" in cli("channels", "update", "renamd", "--weight", "1", code=1)
+    assert "remove_models: the channel does not serve nope" in cli(
+        "channels", "update", "renamed", "--remove-model", "nope", code=1
+    )
+    assert "No channel is named 'renamd'. Did you mean: renamed?" in cli(
+        "channels", "update", "renamd", "--weight", "1", code=1
+    )
     assert "base_url" in cli("channels", "update", "renamed", "--base-url", "nope", code=1)
     assert "nothing to change" in cli("channels", "update", "renamed", code=1)
 
@@ -91,7 +95,8 @@ def test_channels_test_picks_or_takes_a_model_and_fails_with_exit_code_1(
     upstream = make_upstream()
     gateway = make_gateway()
     cli = Cli(gateway, database_url, tmp_path)
-    cli("channels", "create", "oa", upstream.url, "--model", "dall-e-2", "--model", "gpt-x", "--model", "text-embedding-3-small")
+    models = ("dall-e-2", "gpt-x", "text-embedding-3-small")
+    cli("channels", "create", "oa", upstream.url, *(arg for m in models for arg in ("--model", m)))
     tested = cli.json("channels", "test", "oa")
     assert (tested["ok"], tested["model"], tested["endpoint"]) == (True, "gpt-x", "chat"), tested
     assert "latency_ms" in cli("channels", "test", "oa")

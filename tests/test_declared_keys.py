@@ -31,6 +31,7 @@ def start(tmp_path: Path, database_url: str, make_upstream: Any) -> Any:
                 "admin_key": ADMIN_KEY,
                 "secret_key": "Yl8cG9-7q7zAvxTJ1mQ3yPaXxjQ0X9Qh7Qd3m0e0Kjc=",
                 "local_provider": False,
+                "log": {"access": False},
                 "accounts": [{"name": "acme", "balance": 10**12}],
                 "keys": [{"account": "acme", "name": "main", "key": USER_KEY, **key}],
                 "channels": [channel("fake", upstream, models=["gpt-test", "gpt-4o-mini"])],

@@ -72,7 +72,6 @@ def test_local_models_in_the_settings_decide_what_local_serves(make_gateway: Cal
     assert local_channel(again)["models"] == [EMBEDDER]
 
 
-
 def test_a_model_local_cannot_serve_stops_the_start(
     make_gateway: Callable[..., Gateway], capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -97,7 +96,9 @@ def test_a_failing_upstream_does_not_fall_back_to_local_unless_asked(
     assert len(embed(gateway)) == 384, "with its other channel switched off, the model is local's again"
 
 
-def test_local_fallback_in_the_settings(make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]) -> None:
+def test_local_fallback_in_the_settings(
+    make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
+) -> None:
     upstream = make_upstream(status=500)
     gateway = make_gateway(**funded(), channels=[channel("paid", upstream, models=[EMBEDDER])], local_fallback=True)
     assert local_channel(gateway)["last_resort"] is False

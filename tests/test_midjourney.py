@@ -58,6 +58,7 @@ def gateway_with(make_gateway: Callable[..., Gateway], channels: list[dict[str, 
         "prices": mj_prices(),
         "tasks": {"poll_min_s": 0.05, "poll_max_s": 0.2},
         "webhooks": {"allow_networks": ["127.0.0.1/32"], "retry_schedule_s": [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]},
+        "outbound": {"allow_networks": ["127.0.0.1/32"]},  # the fake proxy serves its files on loopback
     }
     settings.update(extra)
     return make_gateway(**settings)

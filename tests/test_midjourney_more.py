@@ -73,6 +73,7 @@ def world(stack: ExitStack, make_gateway: Callable[..., Gateway]) -> Callable[..
             prices=prices,
             tasks={"poll_min_s": 0.05, "poll_max_s": 0.2},
             webhooks={"allow_networks": ["127.0.0.1/32"], "retry_schedule_s": [0.2] * 6},
+            outbound={"allow_networks": ["127.0.0.1/32"]},  # the fake proxy serves its files on loopback
         )
         return World(gateway, fake, stack)
 
@@ -180,6 +181,8 @@ def test_animate_button_and_extend_make_video_tasks(world: Callable[..., World])
     assert extended["action"] == "VIDEO" and extended["videoUrls"] and extended["id"] != animated["id"]
     upstream_parent = w.submits("video")[-1].json["taskId"]
     assert upstream_parent != animated["id"] and w.fake.tasks[upstream_parent]["action"] == "VIDEO"
+    too_far = _submit(w.client, "video", {**extend, "index": 2})  # the animated task has one clip
+    assert too_far["code"] == 4 and "index" in too_far["description"] and too_far["result"] is None
     by_button = _button(extended, "MJ::JOB::animate_low_extend::")
     again = _succeeded(w.client, "action", {"taskId": extended["id"], "customId": by_button})
     assert again["action"] == "VIDEO"

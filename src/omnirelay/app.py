@@ -18,6 +18,7 @@ from omnirelay.api import health
 from omnirelay.api.access_log import AccessLog
 from omnirelay.api.admin.routes import admin_routes
 from omnirelay.api.anthropic.routes import anthropic_routes
+from omnirelay.api.client_writes import ClientWriteTimeout
 from omnirelay.api.midjourney.routes import midjourney_routes
 from omnirelay.api.openai.audio import speech, transcriptions, translations
 from omnirelay.api.openai.chat import chat_completions
@@ -93,7 +94,10 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
     return Starlette(
         routes=_routes(),
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog, write=line_writer(settings.log))] if access else [],
+        middleware=[
+            *([Middleware(AccessLog, write=line_writer(settings.log))] if access else []),
+            Middleware(ClientWriteTimeout, timeout_s=settings.relay.client_write_timeout_s),
+        ],
         exception_handlers={
             OmniRelayError: openai_error_response,
             HTTPException: _http_error,

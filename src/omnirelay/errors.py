@@ -32,6 +32,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationFailed",
     "ChannelsDisabled",
+    "IdempotencyKeyReused",
     "InsufficientBalance",
     "InvalidRequest",
     "ModelNotFound",
@@ -71,6 +72,13 @@ class OmniRelayError(Exception):
 class InvalidRequest(OmniRelayError):
     status_code = 400
     type = "invalid_request_error"
+
+
+class IdempotencyKeyReused(InvalidRequest):
+    """An ``Idempotency-Key`` sent again with a different request (the first one's result is kept)."""
+
+    status_code = 422
+    code = "idempotency_key_reused"
 
 
 class PayloadTooLarge(InvalidRequest):

@@ -25,6 +25,7 @@ __all__ = [
     "RowId",
     "check_json_integers",
     "optional_whole_number",
+    "row_id_in",
     "whole_number",
 ]
 
@@ -62,6 +63,14 @@ def optional_whole_number(
     if text is None or text == "":
         return default
     return whole_number(text, name, low=low, high=high)
+
+
+def row_id_in(text: str) -> int | None:
+    """The account, key or channel id ``text`` spells (1 to :data:`INT32_MAX`), else None: it may be a name."""
+    try:
+        return whole_number(text, "id", low=1, high=INT32_MAX)
+    except InvalidRequest:
+        return None
 
 
 def check_json_integers(value: Any, where: str = "") -> None:

@@ -7,12 +7,14 @@ from fractions import Fraction
 import aiohttp
 import sqlalchemy as sa
 import structlog
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.accounts.limits import KeyLimiter
 from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
+from omnirelay.billing.instances import Instance
 from omnirelay.billing.ledger import Ledger
-from omnirelay.billing.recovery import release_stale_reservations
+from omnirelay.billing.upkeep import BillingUpkeep
 from omnirelay.bootstrap import apply_declared, ensure_admin_key, ensure_local_channel, warn_unbillable_prices
 from omnirelay.catalog import Catalog
 from omnirelay.channels.breaker import Breakers
@@ -49,6 +51,7 @@ class Runtime:
     box: SecretBox
     writer: WriteBehind
     ledger: Ledger
+    upkeep: BillingUpkeep
     catalog: Catalog
     http: aiohttp.ClientSession
     health: ChannelHealth
@@ -79,19 +82,10 @@ class Runtime:
         await warn_unbillable_prices(self.engine)
         self.new_admin_key = await ensure_admin_key(self.engine, settings)
         self._wire(settings)
-        await self._release_stale(settings)
+        await self.upkeep.open()
         await self.catalog.reload()
         await self._start(settings)
         return self
-
-    async def _release_stale(self, settings: Settings) -> None:
-        if settings.relay.max_request_s >= settings.relay.reservation_timeout_s:
-            log.warning("relay.max_request_s should stay below relay.reservation_timeout_s")
-        released = await release_stale_reservations(self.engine, settings.relay.reservation_timeout_s)
-        for entry in released:
-            await self.ledger.balances.post_external(entry.account_id, entry.key_id, entry.amount)
-        if released:
-            log.warning("released reservations left open by a stopped process", count=len(released))
 
     def _wire(self, settings: Settings) -> None:
         self.request_ids = RequestIds()
@@ -105,8 +99,17 @@ class Runtime:
             RedisBalances(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryBalances()
         )
         tolerance = Fraction(str(settings.billing.overage_tolerance))
-        self.ledger = Ledger(self.writer, balances, overage_tolerance=tolerance)
+        instance = Instance(self.engine, settings.billing.lease_s)
+        self.ledger = Ledger(self.writer, balances, overage_tolerance=tolerance, instance=instance.id)
         self.catalog = Catalog(self.engine, self.box, self.ledger, self.writer)
+        self.upkeep = BillingUpkeep(
+            engine=self.engine,
+            writer=self.writer,
+            balances=balances,
+            instance=instance,
+            settings=settings,
+            reseed=self.catalog.reload,
+        )
         self.http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
             auto_decompress=True,
@@ -132,7 +135,6 @@ class Runtime:
             ledger=self.ledger,
             catalog=self.catalog,
             gate=self.gate,
-            http=self.http,
             providers=providers,
         )
 
@@ -159,6 +161,7 @@ class Runtime:
         self.catalog.start(settings.cache_refresh_s)
         self.health.start(settings.relay.probe_interval_s)
         await self.tasks.start()
+        self.upkeep.start()
         if settings.redis_url:
             self.invalidation = RedisInvalidation(settings.redis_url, settings.redis_prefix, self.catalog.reload)
             await self.invalidation.start()
@@ -167,7 +170,10 @@ class Runtime:
         """The configuration changed here: reload now and tell the other processes."""
         await self.catalog.reload()
         if self.invalidation is not None:
-            await self.invalidation.publish()
+            try:
+                await self.invalidation.publish()
+            except RedisError as exc:  # the others still see the change within cache_refresh_s
+                log.warning("could not tell the other processes at once (Redis)", error=str(exc))
 
     async def ready(self) -> bool:
         """Can the store answer? (``/readyz``)"""
@@ -185,6 +191,7 @@ class Runtime:
         await self.health.stop()
         await self.catalog.stop()
         await self.writer.stop()
+        await self.upkeep.stop()
         await self.http.close()
         await self.ledger.balances.close()
         await self.engine.dispose()

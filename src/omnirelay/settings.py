@@ -55,6 +55,7 @@ __all__ = [
     "ImagesSettings",
     "LocalSettings",
     "LogSettings",
+    "OutboundSettings",
     "RelaySettings",
     "ServerSettings",
     "Settings",
@@ -81,8 +82,9 @@ class ServerSettings(_Frozen):
     forwarded_allow_ips: str = ""
     """Proxies whose X-Forwarded-For is trusted for the client address (uvicorn syntax)."""
     public_url: str | None = None
-    """The gateway's URL as clients and upstreams reach it (image links, upstream callbacks).
-    Unset: taken from each submit request's own URL."""
+    """The gateway's URL as clients and upstreams reach it (MJ media links, upstream callbacks).
+    Unset: ``http://`` and the address of the socket each submit arrived on (never a request
+    header, so a client cannot point links or callbacks at another host)."""
     max_header_bytes: int = Field(default=64 * 1024, ge=1024)
     """Largest request line plus headers; a larger request head gets 431 and the connection is closed."""
     max_headers: int = Field(default=100, ge=1)
@@ -117,8 +119,12 @@ class RelaySettings(_Frozen):
     max_request_s: float = 600.0
     """Hard limit on one upstream call, streams included (then it fails and is refunded)."""
     reservation_timeout_s: float = 900.0
-    """Reservations older than this with no settlement are released at start-up.
-    Keep it above ``max_request_s``, so a call still running elsewhere is never released."""
+    """Reservations written before owners were recorded (schema 0005) and older than this with no
+    settlement are released at start-up. Newer ones are released when their owner's lease
+    (``billing.lease_s``) runs out, never while it lives, however long the call runs."""
+    client_write_timeout_s: float = Field(default=30.0, gt=0)
+    """Longest one write to a client may wait for it to read. A client that stops reading ends
+    its call like a disconnect (what was delivered is billed, its concurrency slot is freed)."""
 
 
 class TaskSettings(_Frozen):
@@ -158,6 +164,34 @@ class WebhookSettings(_Frozen):
             except ValueError as exc:
                 raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
         return value
+
+
+class OutboundSettings(_Frozen):
+    """Fetches of links an upstream gave (Midjourney images and videos): see docs/security.md."""
+
+    allow_networks: list[str] = Field(default_factory=list)
+    """Private ranges such links may lead to anyway, e.g. ``["10.0.0.0/8"]`` for a Midjourney-Proxy on
+    the operator's network that serves its files from there (tests: ``["127.0.0.1/32"]``)."""
+    max_media_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    """Largest image or video relayed; a longer one is cut off (a stated larger length is refused at once)."""
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    """Redirects followed, each hop checked like the first URL."""
+    max_decompression_ratio: int = Field(default=20, ge=1)
+    """A compressed answer may inflate at most this many times its size; beyond, it is dropped."""
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return _checked_networks(value)
+
+
+def _checked_networks(value: list[str]) -> list[str]:
+    for network in value:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
+    return value
 
 
 class FilesSettings(_Frozen):
@@ -203,6 +237,12 @@ class BillingSettings(_Frozen):
     """How far above its hold one call may be charged, as a fraction of the hold (0.1: 10% more).
     0: a call never costs more than was held for it; what its usage cost beyond that is not
     charged but logged (``unbilled`` on the request log, and a warning)."""
+    lease_s: float = Field(default=30.0, gt=0)
+    """A gateway process owns its reservations while it renews its lease (every ``lease_s / 6``);
+    once a lease is this old the holds of that process are released by any other (or the next start)."""
+    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    """With Redis: every this often all live counters are checked against the ledger (and repaired);
+    after a Redis error the accounts it touched are repaired as soon as Redis answers again."""
 
 
 class WriterSettings(_Frozen):
@@ -334,6 +374,7 @@ class Settings(BaseSettings):
     billing: BillingSettings = BillingSettings()
     tasks: TaskSettings = TaskSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    outbound: OutboundSettings = OutboundSettings()
     files: FilesSettings = FilesSettings()
     images: ImagesSettings = ImagesSettings()
     local: LocalSettings = LocalSettings()

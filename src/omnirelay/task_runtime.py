@@ -6,7 +6,7 @@ import os
 import secrets
 import socket
 
-import aiohttp
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.billing.ledger import Ledger
@@ -20,16 +20,20 @@ from omnirelay.midjourney.media import MediaLinks
 from omnirelay.midjourney.queries import MidjourneyQueries
 from omnirelay.midjourney.service import MidjourneyService
 from omnirelay.midjourney.wire import MidjourneyFamily
+from omnirelay.outbound.addresses import parse_networks
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.relay.gate import Gate
 from omnirelay.settings import Settings
+from omnirelay.tasks.callback_tokens import CallbackTokens
 from omnirelay.tasks.engine import TaskEngine
 from omnirelay.tasks.store import TaskStore
 from omnirelay.webhooks.deliverer import Deliverer
-from omnirelay.webhooks.destinations import parse_networks
 from omnirelay.webhooks.hooks import AccountHooks
 from omnirelay.webhooks.outbox import DeliveryLog
 
 __all__ = ["TaskRuntime"]
+
+log = structlog.get_logger(__name__)
 
 
 def worker_name() -> str:
@@ -47,14 +51,16 @@ class TaskRuntime:
         ledger: Ledger,
         catalog: Catalog,
         gate: Gate,
-        http: aiohttp.ClientSession,
         providers: dict[str, object],
     ) -> None:
         owner = worker_name()
         self._sqlite = engine.dialect.name == "sqlite"
+        self._public_url = settings.server.public_url
+        self.media_fetcher = _fetcher(settings, settings.outbound.allow_networks)
+        self.webhook_sender = _fetcher(settings, settings.webhooks.allow_networks)
         self.hooks = AccountHooks(engine, box)
         self.deliveries = DeliveryLog(engine)
-        self.deliverer = Deliverer(engine, http, self.hooks, settings.webhooks, owner)
+        self.deliverer = Deliverer(engine, self.webhook_sender.session, self.hooks, settings.webhooks, owner)
         self.engine = TaskEngine(
             store=TaskStore(engine),
             writer=writer,
@@ -67,6 +73,7 @@ class TaskRuntime:
             owner=owner,
         )
         signer = LinkSigner(box.derive_key("mj-links"))
+        callbacks = CallbackTokens(box.derive_key("mj-callbacks"), "/mj/callback")
         family = MidjourneyFamily(signer)
         self.engine.register(family)
         self.midjourney = MidjourneyService(
@@ -74,21 +81,20 @@ class TaskRuntime:
             engine=self.engine,
             catalog=catalog,
             writer=writer,
-            signer=signer,
+            callbacks=callbacks,
             settings=settings.tasks,
             allowed_networks=parse_networks(settings.webhooks.allow_networks),
         )
         self.midjourney_queries = MidjourneyQueries(
-            engine=self.engine, catalog=catalog, providers=providers, family=family, signer=signer
+            engine=self.engine, catalog=catalog, providers=providers, family=family, callbacks=callbacks
         )
         self.midjourney_listing = TaskListing(store=self.engine.store, family=family)
         self.midjourney_cancels = TaskCancels(engine=self.engine, catalog=catalog, providers=providers)
         self.midjourney_media = MediaLinks(
             engine=self.engine,
-            catalog=catalog,
-            providers=providers,
             signer=signer,
-            allowed_networks=parse_networks(settings.webhooks.allow_networks),
+            fetcher=self.media_fetcher,
+            max_bytes=settings.outbound.max_media_bytes,
         )
         self._webhook_worker = settings.webhooks.worker
 
@@ -98,7 +104,25 @@ class TaskRuntime:
         self.engine.start()
         if self._webhook_worker:
             self.deliverer.start()
+        if not self._public_url:
+            log.warning(
+                "server.public_url is not set: Midjourney links and upstream callback URLs use the address "
+                "each request arrived on; set it to the URL clients and upstreams reach this gateway at"
+            )
 
     async def stop(self) -> None:
         await self.engine.stop()
         await self.deliverer.stop()
+        await self.media_fetcher.close()
+        await self.webhook_sender.close()
+
+
+def _fetcher(settings: Settings, allow_networks: list[str]) -> OutboundClient:
+    outbound = settings.outbound
+    return OutboundClient(
+        parse_networks(allow_networks),
+        max_redirects=outbound.max_redirects,
+        max_ratio=outbound.max_decompression_ratio,
+        connect_timeout_s=settings.relay.connect_timeout_s,
+        read_timeout_s=settings.relay.read_timeout_s,
+    )

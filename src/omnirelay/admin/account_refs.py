@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omnirelay.admin.accounts import get_account
 from omnirelay.db.tables import accounts
 from omnirelay.errors import NotFound
+from omnirelay.integers import row_id_in
 
 __all__ = ["find_account"]
 
@@ -25,8 +26,8 @@ async def find_account(engine: AsyncEngine, ref: str) -> dict[str, Any]:
     ref = ref.strip()
     async with engine.connect() as conn:
         account_id = await conn.scalar(sa.select(accounts.c.id).where(accounts.c.name == ref))
-        if account_id is None and ref.isdigit():
-            account_id = await conn.scalar(sa.select(accounts.c.id).where(accounts.c.id == int(ref)))
+        if account_id is None and (named_id := row_id_in(ref)) is not None:
+            account_id = await conn.scalar(sa.select(accounts.c.id).where(accounts.c.id == named_id))
         if account_id is None:
             names = list((await conn.scalars(sa.select(accounts.c.name).order_by(accounts.c.id))).all())
             raise NotFound(_unknown(ref, names), param="account")

@@ -17,7 +17,7 @@ from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import accounts, ledger_entries
 from omnirelay.errors import InvalidRequest, NotFound
 
-__all__ = ["create_account", "get_account", "list_accounts", "top_up"]
+__all__ = ["create_account", "get_account", "list_accounts", "top_up", "top_up_in"]
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -82,20 +82,27 @@ async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:
 
 async def top_up(engine: AsyncEngine, account_id: int, amount: int, *, reference: str | None = None) -> dict[str, Any]:
     """Credit (or, with a negative amount, debit) an account through a ledger entry."""
+    async with engine.begin() as conn:
+        return await top_up_in(conn, account_id, amount, reference=reference)
+
+
+async def top_up_in(
+    conn: AsyncConnection, account_id: int, amount: int, *, reference: str | None = None
+) -> dict[str, Any]:
+    """:func:`top_up` inside the caller's transaction (``admin/topups.py`` commits a key with it)."""
     if checked_amount(amount, "amount", signed=True) == 0:
         raise InvalidRequest("A top-up amount must not be zero.", param="amount")
-    async with engine.begin() as conn:
-        balance = await conn.scalar(sa.select(accounts.c.balance).where(accounts.c.id == account_id))
-        if balance is None:
-            raise NotFound(f"No account with id {account_id}.")
-        if not -MAX_AMOUNT <= balance + amount <= MAX_AMOUNT:
-            raise InvalidRequest(
-                f"This would leave the account's balance at {balance + amount} micro-units, beyond the "
-                f"{MAX_AMOUNT} an account may hold (it holds {balance}).",
-                param="amount",
-            )
-        kind = "topup" if amount > 0 else "adjust"
-        await _credit(conn, account_id, amount, kind, reference or f"{kind}_{secrets.token_hex(8)}")
-        await bump_revision(conn)
-        row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
+    balance = await conn.scalar(sa.select(accounts.c.balance).where(accounts.c.id == account_id))
+    if balance is None:
+        raise NotFound(f"No account with id {account_id}.")
+    if not -MAX_AMOUNT <= balance + amount <= MAX_AMOUNT:
+        raise InvalidRequest(
+            f"This would leave the account's balance at {balance + amount} micro-units, beyond the "
+            f"{MAX_AMOUNT} an account may hold (it holds {balance}).",
+            param="amount",
+        )
+    kind = "topup" if amount > 0 else "adjust"
+    await _credit(conn, account_id, amount, kind, reference or f"{kind}_{secrets.token_hex(8)}")
+    await bump_revision(conn)
+    row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
     return _public(row)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.db.tables import channels
 from omnirelay.errors import NotFound
+from omnirelay.integers import row_id_in
 
 __all__ = ["find_channel_id"]
 
@@ -23,8 +24,8 @@ async def find_channel_id(engine: AsyncEngine, ref: str) -> int:
     ref = ref.strip()
     async with engine.connect() as conn:
         channel_id = await conn.scalar(sa.select(channels.c.id).where(channels.c.name == ref))
-        if channel_id is None and ref.isdigit():
-            channel_id = await conn.scalar(sa.select(channels.c.id).where(channels.c.id == int(ref)))
+        if channel_id is None and (named_id := row_id_in(ref)) is not None:
+            channel_id = await conn.scalar(sa.select(channels.c.id).where(channels.c.id == named_id))
         if channel_id is None:
             names = list((await conn.scalars(sa.select(channels.c.name).order_by(channels.c.id))).all())
             raise NotFound(_unknown(ref, names), param="channel")

@@ -127,11 +127,12 @@ def plan_channel_test(
     if model is None:
         return _default(channel, kind, providers)
     purpose = _purpose(kind, model)
-    if purpose in ("chat", "embeddings", "rerank") and _can(providers, channel, purpose):
-        return ChannelTestPlan(purpose, model)
+    if purpose in TEST_ENDPOINTS and _can(providers, channel, purpose):
+        return ChannelTestPlan(purpose, None if purpose in _MODEL_FREE else model)
+    usable = ", ".join(e for e in TEST_ENDPOINTS if _can(providers, channel, e))
     raise InvalidRequest(
-        f"The test action does not call {model!r} on its own (it looks like a model for {purpose}); "
-        "add endpoint=chat, embeddings or rerank to call it anyway, or endpoint=models to list the upstream's models.",
+        f"The test action does not call {model!r} on its own: it looks like a model for {purpose}, which a test "
+        f"does not send (it could cost money). Name an endpoint to call it anyway: {usable}.",
         param="endpoint",
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,7 +26,8 @@ __all__ = ["AccessLog", "note_caller", "note_model", "redacted_query"]
 _CALLER = "omnirelay.caller"
 _MODEL = "omnirelay.model"
 _REQUEST_ID = b"x-request-id"
-_SENSITIVE = re.compile(r"(?i)(?:^|&)[^=&]*(?:key|sig|token|secret|password)[^=&]*=")
+_SECRET_NAME = re.compile(r"(?i)key|sig|token|secret|password|auth")
+_MAX_QUERY = 512
 
 
 def note_caller(scope: Scope, caller: Caller) -> None:
@@ -43,15 +45,17 @@ def note_model(scope: Scope, model: object) -> None:
 
 
 def redacted_query(query: bytes) -> str:
-    """The query string, with the value of every parameter whose name suggests a secret hidden."""
-    text = query.decode("latin-1")
-    if not _SENSITIVE.search(text):
-        return text
+    """The query string (its first 512 characters), with the value of every parameter whose name
+    suggests a secret, or that looks like a key (``sk-...``), replaced by ``[redacted]``."""
     parts = []
-    for part in text.split("&"):
-        name, equals, _ = part.partition("=")
-        secret = equals and re.search(r"(?i)key|sig|token|secret|password", name)
-        parts.append(f"{name}=[redacted]" if secret else part)
+    for part in query.decode("latin-1")[:_MAX_QUERY].split("&"):
+        name, _, value = part.partition("=")
+        plain_name, plain_value = unquote_plus(name), unquote_plus(value).strip()
+        if plain_name.strip().startswith("sk-"):
+            part = "[redacted]"
+        elif _SECRET_NAME.search(plain_name) or plain_value.startswith("sk-"):
+            part = f"{name}=[redacted]"
+        parts.append(part)
     return "&".join(parts)
 
 

@@ -7,7 +7,11 @@ batches. Per request the entries add up to minus the real cost:
 * ``reserve``  ``-estimate``             before the upstream call;
 * ``settle``   ``+estimate - cost``      after it succeeded (bills what was delivered);
 * ``refund``   ``+estimate``             after it failed;
-* ``release``  ``+estimate``             at start-up, for a reservation a killed process left open.
+* ``release``  ``+estimate``             for a reservation whose owner process stopped renewing its lease.
+
+Each entry records the process that wrote it (a reserve: its owner); the store refuses a second
+closing entry (settle, refund or release) for one reservation, so none is ever closed twice,
+whichever processes race to close it.
 
 Live counters sit in :mod:`omnirelay.billing.balances` (this process, or Redis when
 several processes share one store); every change is also a ledger row.
@@ -55,10 +59,19 @@ class Settlement:
 
 
 class Ledger:
-    def __init__(self, writer: WriteBehind, balances: Balances, *, overage_tolerance: Fraction = Fraction(0)) -> None:
+    def __init__(
+        self,
+        writer: WriteBehind,
+        balances: Balances,
+        *,
+        overage_tolerance: Fraction = Fraction(0),
+        instance: str | None = None,
+    ) -> None:
         self._writer = writer
         self.balances = balances
         self._tolerance = overage_tolerance
+        self._instance = instance
+        """This process (``billing/instances.py``): the owner its reserve entries record."""
 
     async def load(self, balances: dict[int, int], key_spent: dict[int, int]) -> None:
         """Seed the live counters with committed values plus what this process has not committed yet.
@@ -117,8 +130,10 @@ class Ledger:
         if reservation.closed:
             return
         reservation.closed = True
-        self._record(reservation.account_id, reservation.key_id, reservation.request_id, kind, amount)
-        await self.balances.post(reservation.account_id, reservation.key_id, amount)
+        try:
+            await self.balances.post(reservation.account_id, reservation.key_id, amount)
+        finally:  # counters move before the entry exists: a reconciliation never counts it twice
+            self._record(reservation.account_id, reservation.key_id, reservation.request_id, kind, amount)
 
     def _record(self, account_id: int, key_id: int | None, request_id: str, kind: str, amount: int) -> None:
-        self._writer.add_entry(LedgerRow(account_id, key_id, request_id, kind, amount, now_ms()))
+        self._writer.add_entry(LedgerRow(account_id, key_id, request_id, kind, amount, now_ms(), self._instance))

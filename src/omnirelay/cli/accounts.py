@@ -53,6 +53,9 @@ def accounts_topup(
     account: AccountArg,
     amount: Annotated[int, typer.Argument(metavar="AMOUNT", help="Micro-units; negative debits.")],
     reference: Annotated[str | None, typer.Option(help="Kept as the entry's request_id.")] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Retrying with the same key credits once (a payment id will do).")
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -60,9 +63,10 @@ def accounts_topup(
 
     async def top_up(store: Store) -> dict[str, Any]:
         account_id = (await resolve_account(store, account))["id"]
-        updated = await account_admin.top_up(store.engine, account_id, amount, reference=reference)
-        await store.reflect_credit(account_id, amount)
-        return updated
+        done = await store.top_up(account_id, amount, reference=reference, idempotency_key=idempotency_key)
+        for warning in done.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        return done.account
 
     show_record(run(config, top_up), as_json)
 

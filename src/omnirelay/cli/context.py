@@ -7,9 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import typer
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from omnirelay.billing.balances import RedisBalances
+from omnirelay.admin.topups import TopUp, credit
+from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
 from omnirelay.bootstrap import apply_declared
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
 from omnirelay.cli.settings_load import load_or_exit
@@ -27,14 +30,20 @@ class Store:
     engine: AsyncEngine
     box: SecretBox
 
-    async def reflect_credit(self, account_id: int, amount: int) -> None:
-        """Running gateways count balances in Redis when it is configured: credit them there too."""
-        if self.settings.redis_url:
-            balances = RedisBalances(self.settings.redis_url, self.settings.redis_prefix)
-            try:
-                await balances.post_external(account_id, None, amount)
-            finally:
-                await balances.close()
+    async def top_up(
+        self, account_id: int, amount: int, *, reference: str | None, idempotency_key: str | None
+    ) -> TopUp:
+        """A top-up (once per idempotency key), then credited in Redis when running gateways count there."""
+        settings = self.settings
+        balances: Balances = (
+            RedisBalances(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryBalances()
+        )
+        try:
+            return await credit(
+                self.engine, balances, account_id, amount, reference=reference, idempotency_key=idempotency_key
+            )
+        finally:
+            await balances.close()
 
 
 @asynccontextmanager
@@ -48,6 +57,9 @@ async def open_store(config: Path | None) -> AsyncIterator[Store]:
         await apply_declared(engine, settings, box)
         yield Store(settings, engine, box)
         if settings.redis_url:
-            await publish_change(settings.redis_url, settings.redis_prefix)
+            try:
+                await publish_change(settings.redis_url, settings.redis_prefix)
+            except RedisError as exc:  # done and committed: the gateways see it within cache_refresh_s
+                typer.echo(f"warning: could not tell running gateways at once (Redis: {exc})", err=True)
     finally:
         await engine.dispose()

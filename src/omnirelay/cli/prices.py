@@ -18,6 +18,7 @@ from omnirelay.cli.common import ConfigOption, JsonOption, run, show
 __all__ = ["prices"]
 
 prices = typer.Typer(help="Model prices (micro-units).", no_args_is_help=True)
+_COLUMNS = ("model", "mode", "per_call", "input_per_million", "output_per_million")
 
 
 def _show(answer: list[dict[str, Any]] | dict[str, Any], as_json: bool) -> None:
@@ -26,7 +27,7 @@ def _show(answer: list[dict[str, Any]] | dict[str, Any], as_json: bool) -> None:
         show(answer, as_json)
         return
     rows = answer if isinstance(answer, list) else [answer]
-    show([{k: v for k, v in row.items() if k != "warnings"} for row in rows], as_json)
+    show(rows, as_json, _COLUMNS)
     console = Console(stderr=True)
     for row in rows:
         for warning in row["warnings"]:

@@ -13,6 +13,8 @@ __all__ = [
     "config_revision",
     "dead_letters",
     "group_multipliers",
+    "idempotency_keys",
+    "instances",
     "ledger_entries",
     "metadata",
     "prices",
@@ -113,6 +115,9 @@ channels = sa.Table(
     # models the gateway itself gave this channel (the built-in local one); start-up adds only others
 )
 
+_CLOSED_ONCE = "kind IN ('settle', 'refund', 'release') AND instance IS NOT NULL"
+_OWNED_RESERVE = "kind = 'reserve' AND instance IS NOT NULL"
+
 ledger_entries = sa.Table(
     "ledger_entries",
     metadata,
@@ -123,6 +128,43 @@ ledger_entries = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("instance", sa.String(64), nullable=True),
+    # the gateway process that wrote the entry (``instances.id``); a reserve's owner. NULL: written
+    # before 0005, by the CLI, or by the task engine (whose closes are guarded by the task's version)
+    sa.Index(
+        "uq_ledger_entries_closing",
+        "request_id",
+        unique=True,
+        sqlite_where=sa.text(_CLOSED_ONCE),
+        postgresql_where=sa.text(_CLOSED_ONCE),
+    ),
+    # a reservation is closed (settle, refund or release) once: the store refuses a second close
+    sa.Index(
+        "ix_ledger_entries_reserve_instance",
+        "instance",
+        sqlite_where=sa.text(_OWNED_RESERVE),
+        postgresql_where=sa.text(_OWNED_RESERVE),
+    ),
+)
+
+instances = sa.Table(
+    "instances",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("started_at", sa.BigInteger, nullable=False),
+    sa.Column("heartbeat_at", sa.BigInteger, nullable=False),
+    # renewed by the process every lease_s / 6; 0 once it stopped (billing/instances.py)
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("operation", sa.String(40), nullable=False),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    # committed with the operation's ledger entry: a retry is answered ``response``, never done twice
 )
 
 request_logs = sa.Table(

@@ -51,6 +51,8 @@ class LedgerRow:
     kind: str
     amount: int
     created_at: int
+    instance: str | None = None
+    """The gateway process that wrote it: a reserve's owner (``billing/instances.py``)."""
 
 
 def key_spend_delta(row: LedgerRow) -> int:
@@ -346,6 +348,7 @@ async def _commit(conn: AsyncConnection, entries: list[LedgerRow], logs: list[di
                     "kind": e.kind,
                     "amount": e.amount,
                     "created_at": e.created_at,
+                    "instance": e.instance,
                 }
                 for e in entries
             ],

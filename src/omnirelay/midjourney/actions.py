@@ -30,7 +30,7 @@ class ButtonAction:
 
 def _index(parts: list[str], at: int) -> int | None:
     value = parts[at] if len(parts) > at else ""
-    return int(value) if value.isdigit() and 1 <= int(value) <= 4 else None
+    return int(value) if value in ("1", "2", "3", "4") else None
 
 
 def _job_action(op: str, parts: list[str], parent_action: str) -> ButtonAction | None:

@@ -25,7 +25,7 @@ __all__ = ["CANCEL_REASON", "TaskCancels"]
 log = structlog.get_logger(__name__)
 
 CANCEL_REASON = "Cancelled at the caller's request."
-_ATTEMPTS = 3
+_ATTEMPTS = 10
 
 
 def _still_running(record: TaskRecord) -> TaskRecord:

@@ -54,6 +54,18 @@ def _check_parent(parent: TaskRecord) -> None:
         )
 
 
+def _check_extended(parent: TaskRecord, index: int) -> None:
+    if parent.action != "VIDEO":
+        raise InvalidRequest(
+            f"The task {parent.id} is {parent.action}; only a VIDEO task can be extended.", param="taskId"
+        )
+    clips = parent.result.get("videoUrls")
+    if isinstance(clips, list) and clips and index >= len(clips):
+        raise InvalidRequest(
+            f"index must be below {len(clips)}: the task {parent.id} has {len(clips)} clips.", param="index"
+        )
+
+
 def plan_submission(submission: Submission, parent: TaskRecord | None) -> Plan:
     body = _upstream_body(submission, parent)
     path = _PATHS.get(submission.endpoint, f"/mj/submit/{submission.endpoint}")
@@ -62,10 +74,7 @@ def plan_submission(submission: Submission, parent: TaskRecord | None) -> Plan:
         return Plan(submission.action, billing, path, body, creates_task=submission.creates_task)
     _check_parent(parent)
     if submission.endpoint == "video":
-        if parent.action != "VIDEO":
-            raise InvalidRequest(
-                f"The task {parent.id} is {parent.action}; only a VIDEO task can be extended.", param="taskId"
-            )
+        _check_extended(parent, submission.index or 0)
         return Plan(submission.action, billing, path, body)
     if submission.custom_id is not None:
         button = parse_custom_id(submission.custom_id, parent.action)

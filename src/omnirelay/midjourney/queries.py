@@ -1,5 +1,9 @@
 """Reading tasks back (fetch, list by ids, image seed) and taking in upstream progress reports.
 
+A progress report (callback) names its task in its URL, with that task's token; it only makes
+the engine poll the upstream for the task now (:meth:`~omnirelay.tasks.engine.TaskEngine.poll_soon`):
+what the report itself says is never applied.
+
 Queries are never billed. Images and videos are relayed by :mod:`omnirelay.midjourney.media`;
 an account's recent and waiting tasks are listed by :mod:`omnirelay.midjourney.listing`.
 """
@@ -11,11 +15,11 @@ from typing import Any
 
 from omnirelay.catalog import Catalog
 from omnirelay.errors import InvalidRequest, NotFound
-from omnirelay.files.links import LinkSigner
 from omnirelay.midjourney.upstream import ImageSeeds, MidjourneyCallbacks
-from omnirelay.midjourney.wire import CALLBACK_LINK, MidjourneyFamily, envelope
+from omnirelay.midjourney.wire import MidjourneyFamily, envelope
 from omnirelay.providers.registry import capable
 from omnirelay.relay.auth import Caller
+from omnirelay.tasks.callback_tokens import CallbackTokens
 from omnirelay.tasks.engine import TaskEngine
 from omnirelay.tasks.model import Status, TaskRecord
 
@@ -52,13 +56,13 @@ class MidjourneyQueries:
         catalog: Catalog,
         providers: dict[str, object],
         family: MidjourneyFamily,
-        signer: LinkSigner,
+        callbacks: CallbackTokens,
     ) -> None:
         self._engine = engine
         self._catalog = catalog
         self._providers = providers
         self._family = family
-        self._signer = signer
+        self._callbacks = callbacks
 
     async def _own(self, task_id: str, caller: Caller) -> TaskRecord:
         return owned(await self._engine.read(task_id), task_id, caller)
@@ -84,17 +88,13 @@ class MidjourneyQueries:
         answer = await seeds.image_seed(channel, record.upstream_id)
         return envelope(answer.code, answer.description, answer.result)
 
-    async def callback(self, channel_id: int, token: str, body: bytes) -> bool:
-        """A progress report from an upstream; True when it moved a task on."""
-        if not self._signer.verify(CALLBACK_LINK, str(channel_id), token):
+    async def callback(self, task_id: str, token: str, body: bytes) -> bool:
+        """A progress report from the upstream of ``task_id``; True when it made the engine poll the task."""
+        record = await self._engine.store.get(task_id) if self._callbacks.verify(task_id, token) else None
+        if record is None or record.family != MidjourneyFamily.name:
             raise NotFound("Unknown callback URL.")
-        channel = self._catalog.snapshot.channels.get(channel_id)
+        channel = self._catalog.snapshot.channels.get(record.channel_id or -1)
         parser = capable(self._providers, channel.type, MidjourneyCallbacks) if channel else None
-        parsed = parser.parse_callback(body) if parser is not None else None
-        if parsed is None:
+        if parser is None or parser.parse_callback(body) is None:
             raise InvalidRequest("The callback body is not a Midjourney task.")
-        upstream_id, state = parsed
-        record = await self._engine.store.by_upstream(channel_id, upstream_id)
-        if record is None:
-            return False
-        return await self._engine.observe(record, state) is not None
+        return self._engine.poll_soon(record)

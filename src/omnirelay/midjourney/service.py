@@ -16,18 +16,18 @@ from omnirelay.channels.model import Channel
 from omnirelay.db.engine import now_ms
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.errors import ChannelsDisabled, InvalidRequest, ModelNotFound, NotFound, OmniRelayError, UpstreamError
-from omnirelay.files.links import LinkSigner
 from omnirelay.midjourney.actions import model_for
 from omnirelay.midjourney.images import check_image_link
 from omnirelay.midjourney.plan import Plan, plan_submission
 from omnirelay.midjourney.queries import owned
 from omnirelay.midjourney.submissions import Submission, parse_submission
 from omnirelay.midjourney.upstream import MidjourneyUpstream, MJAnswer, MJCall, RefusedByUpstream
-from omnirelay.midjourney.wire import CALLBACK_LINK, MidjourneyFamily, envelope
+from omnirelay.midjourney.wire import MidjourneyFamily, envelope
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
 from omnirelay.relay.job import Job
 from omnirelay.settings import TaskSettings
+from omnirelay.tasks.callback_tokens import CallbackTokens
 from omnirelay.tasks.engine import TaskEngine
 from omnirelay.tasks.ids import TaskIds
 from omnirelay.tasks.model import Status, TaskRecord
@@ -54,7 +54,7 @@ class MidjourneyService:
         engine: TaskEngine,
         catalog: Catalog,
         writer: WriteBehind,
-        signer: LinkSigner,
+        callbacks: CallbackTokens,
         settings: TaskSettings,
         allowed_networks: tuple[Network, ...],
     ) -> None:
@@ -62,11 +62,10 @@ class MidjourneyService:
         self._engine = engine
         self._catalog = catalog
         self._writer = writer
-        self._signer = signer
+        self._callbacks = callbacks
         self._settings = settings
         self._allowed = allowed_networks
         self._ids = TaskIds()
-        self._tokens: dict[int, str] = {}
 
     async def submit(self, endpoint: str, body: Any, ctx: SubmitContext) -> dict[str, Any]:
         submission = parse_submission(endpoint, body, self._settings.max_image_bytes)
@@ -113,7 +112,7 @@ class MidjourneyService:
         pinned = self._channel_of(parent) if parent is not None else None
         job = await self._open_job(ctx, plan.billing, task_id, submission.endpoint)
         try:
-            answer, channel_id = await self._call(job, pinned, plan, ctx)
+            answer, channel_id = await self._call(job, pinned, plan, ctx, task_id)
         except RefusedByUpstream as exc:
             return _answer_envelope(exc.answer, None)
         except ChannelsDisabled:
@@ -128,10 +127,12 @@ class MidjourneyService:
         return _answer_envelope(answer, task_id)
 
     async def _call(
-        self, job: Job | None, pinned: Channel | None, plan: Plan, ctx: SubmitContext
+        self, job: Job | None, pinned: Channel | None, plan: Plan, ctx: SubmitContext, task_id: str
     ) -> tuple[MJAnswer, int | None]:
+        callback_url = self._callbacks.url(ctx.base_url, task_id)  # this task's only: a callback names its task
+
         async def attempt(provider: MidjourneyUpstream, channel: Channel) -> tuple[MJAnswer, int | None]:
-            call = MJCall(plan.path, plan.body, ctx.mode, self._callback_url(ctx.base_url, channel))
+            call = MJCall(plan.path, plan.body, ctx.mode, callback_url)
             answer = await provider.submit(channel, call)
             if answer.code in (3, 9, 23):
                 raise RefusedByUpstream(answer)
@@ -143,12 +144,6 @@ class MidjourneyService:
         if pinned is not None:
             return await self._gate.run_on(job, pinned, MidjourneyUpstream, attempt)
         return await self._gate.run(job, MidjourneyUpstream, attempt)
-
-    def _callback_url(self, base_url: str, channel: Channel) -> str:
-        token = self._tokens.get(channel.id)
-        if token is None:
-            token = self._tokens[channel.id] = self._signer.sign(CALLBACK_LINK, str(channel.id))
-        return f"{base_url.rstrip('/')}/mj/callback/{channel.id}/{token}"
 
     def _record(
         self,
@@ -217,7 +212,7 @@ class MidjourneyService:
         body = {k: v for k, v in submission.body.items() if k not in ("notifyHook", "state")}
         plan = Plan(task.action, "MODAL", "/mj/submit/modal", body | {"taskId": task.upstream_id})
         try:
-            answer, _ = await self._call(job, channel, plan, ctx)
+            answer, _ = await self._call(job, channel, plan, ctx, task.id)
         except RefusedByUpstream as exc:
             return _answer_envelope(exc.answer, None)
         except UpstreamError as exc:

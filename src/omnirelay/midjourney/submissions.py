@@ -143,12 +143,14 @@ def _links(
     return links
 
 
-def _edit(action: str, verb: str) -> Callable[[dict[str, Any], int], Submission]:
+def _edit(endpoint: str, action: str, billing: str) -> Callable[[dict[str, Any], int], Submission]:
+    """``edits`` and ``retexture`` (trueai): ``{prompt, image}``, the image as base64 or a link."""
+
     def parse(body: dict[str, Any], limit: int) -> Submission:
         prompt = _text(body, "prompt", required=True)
         links = _links(body, limit, ("image",))
-        billing = "EDITS" if action == "EDIT" else action
-        return Submission(verb, action, body, f"/{action.lower()} {prompt}", prompt, links=links, billing=billing)
+        description = f"/{action.lower()} {prompt}"
+        return Submission(endpoint, action, body, description, prompt, links=links, billing=billing)
 
     return parse
 
@@ -205,9 +207,9 @@ ENDPOINTS: dict[str, Callable[[dict[str, Any], int], Submission]] = {
     "modal": _modal,
     "upload-discord-images": _upload,
     "swap": _swap,
-    "edits": _edit("EDIT", "edits"),
-    "edit": _edit("EDIT", "edits"),
-    "retexture": _edit("RETEXTURE", "retexture"),
+    "edits": _edit("edits", "EDIT", "EDITS"),
+    "edit": _edit("edits", "EDIT", "EDITS"),  # trueai's alias, sent upstream as edits (new-api knows only that)
+    "retexture": _edit("retexture", "RETEXTURE", "RETEXTURE"),
     "video": _video,
 }
 

@@ -18,7 +18,6 @@ __all__ = [
     "MediaStream",
     "MidjourneyCallbacks",
     "MidjourneyCancel",
-    "MidjourneyMedia",
     "MidjourneyUpstream",
     "RefusedByUpstream",
 ]
@@ -36,7 +35,7 @@ class MJCall:
     mode: str | None = None
     """``fast``, ``relax`` or ``turbo`` from the client's path prefix."""
     callback_url: str | None = None
-    """Where the upstream should report progress (the gateway's callback for this channel)."""
+    """Where the upstream should report progress (the gateway's callback URL for this one task)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +68,8 @@ class MidjourneyUpstream(Protocol):
 
 
 class MediaStream(Protocol):
-    """An image or video the upstream produced, opened: its head is known, its body not yet read."""
+    """An image or video the upstream produced, opened (by the outbound guard): its head is known and
+    checked, its body not yet read."""
 
     content_type: str
     length: int | None
@@ -77,13 +77,6 @@ class MediaStream(Protocol):
     def chunks(self) -> AsyncIterator[bytes]: ...
 
     async def aclose(self) -> None: ...
-
-
-@runtime_checkable
-class MidjourneyMedia(Protocol):
-    async def open_media(self, channel: Channel, url: str) -> MediaStream:
-        """Start reading a file the upstream produced (no redirects followed); 404/502 when it cannot."""
-        ...
 
 
 @runtime_checkable

@@ -12,14 +12,12 @@ from typing import Any
 from omnirelay.files.links import LinkSigner
 from omnirelay.tasks.model import Status, TaskRecord
 
-__all__ = ["CALLBACK_LINK", "IMAGE_LINK", "VIDEO_LINK", "MidjourneyFamily", "envelope", "progress_text"]
+__all__ = ["IMAGE_LINK", "VIDEO_LINK", "MidjourneyFamily", "envelope", "progress_text"]
 
 IMAGE_LINK = "mj-image"
 """Scope of the signatures on ``/mj/image/{id}`` links (:class:`~omnirelay.files.links.LinkSigner`)."""
 VIDEO_LINK = "mj-video"
 """Scope of the signatures on ``/mj/video/{id}[/{n}[/thumbnail]]`` links."""
-CALLBACK_LINK = "mj-callback"
-"""Scope of the token in each channel's upstream callback URL ``/mj/callback/{channel}/{token}``."""
 
 
 def envelope(

@@ -70,10 +70,10 @@ class Usage:
         """OpenAI's ``usage`` object (``prompt_tokens``, ``completion_tokens``) when it holds counts."""
         if not isinstance(usage, dict):
             return None
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens", 0)
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
         if prompt is None:
             return None
-        return cls.checked(prompt, completion)
+        return cls.checked(prompt, 0 if completion is None else completion)
 
 
 @dataclass(frozen=True, slots=True)

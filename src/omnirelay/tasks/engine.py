@@ -1,7 +1,9 @@
 """The engine: creates tasks durably, moves them on from polls and callbacks, times them out.
 
 * :meth:`TaskEngine.create` group-commits a new task with its first webhook message.
-* :meth:`TaskEngine.observe` applies what an upstream said (a callback, a poll result).
+* :meth:`TaskEngine.observe` applies what an upstream said (a poll result, a local provider's answer).
+* :meth:`TaskEngine.poll_soon` takes an upstream callback as a reason to poll now: the body of a
+  callback is never applied, so only the upstream's own answer moves a task (and money).
 * The poll loop leases due tasks, asks each channel about its tasks in one batch, and backs
   off while nothing changes; the sweep fails tasks past their deadline (refunded).
 * Every change is one transaction: status (compare-and-swap), the settle or refund entry
@@ -30,7 +32,8 @@ from omnirelay.providers.registry import capable
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.billing import closing_entry
 from omnirelay.tasks.family import TaskFamily, TaskPoller
-from omnirelay.tasks.model import Status, TaskRecord, UpstreamState, advance
+from omnirelay.tasks.model import ACTIVE, Status, TaskRecord, UpstreamState, advance
+from omnirelay.tasks.poll_soon import PollSoon
 from omnirelay.tasks.store import Change, TaskStore
 from omnirelay.webhooks.deliverer import Deliverer
 from omnirelay.webhooks.hooks import AccountHooks
@@ -72,6 +75,7 @@ class TaskEngine:
         self._loops: list[asyncio.Task[None]] = []
         self._recent: dict[str, tuple[float, TaskRecord]] = {}
         self._single_process = store.single_process
+        self._soon = PollSoon(self._waiting, self._poll_records)
 
     def register(self, family: TaskFamily) -> None:
         self._families[family.name] = family
@@ -135,6 +139,16 @@ class TaskEngine:
         won = await self.commit([(record, after)])
         return won[0].after if won else None
 
+    def poll_soon(self, record: TaskRecord) -> bool:
+        """An upstream says ``record`` changed: poll it now; False when it is not waiting on a poll."""
+        if record.status not in ACTIVE or record.upstream_id is None:
+            return False
+        self._soon.add(record.id)
+        return True
+
+    async def _waiting(self, task_ids: Sequence[str]) -> list[TaskRecord]:
+        return [r for r in await self.store.by_ids(task_ids) if r.status in ACTIVE and r.upstream_id is not None]
+
     async def fail(self, record: TaskRecord, reason: str, status: str = Status.FAILURE) -> TaskRecord | None:
         """End a task on the gateway's side (timeout, cancel); refunded if it held money."""
         now = now_ms()
@@ -144,12 +158,14 @@ class TaskEngine:
     async def commit(self, pairs: Sequence[tuple[TaskRecord, TaskRecord]]) -> list[Change]:
         """Apply ``(before, after)`` pairs; money moves only for the changes that win."""
         changes = [await self._change(before, after) for before, after in pairs]
-        async with self._writer.lock:
+        paying = {c.entry.account_id for c in changes if c.entry is not None}
+        # committed to the store first: the live counters are guarded, then moved (billing/balances.py)
+        async with self._writer.lock, self._ledger.balances.external(paying) as external:
             won = await self.store.apply(changes)
             for change in won:
                 if change.entry is not None:
                     entry = change.entry
-                    await self._ledger.balances.post(entry.account_id, entry.key_id, entry.amount)
+                    external.post(entry.account_id, entry.key_id, entry.amount)
         for change in won:
             self._remember(change.after)
             if change.after.finished:
@@ -207,6 +223,7 @@ class TaskEngine:
         ]
 
     async def stop(self) -> None:
+        await self._soon.stop()
         for loop in self._loops:
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -239,11 +256,15 @@ class TaskEngine:
         claimed = await self.store.claim_due(
             self._owner, now, int(self.settings.lease_s * 1000), self.settings.poll_batch
         )
-        by_channel: defaultdict[int, list[TaskRecord]] = defaultdict(list)
-        for record in claimed:
-            by_channel[record.channel_id or 0].append(record)
-        await asyncio.gather(*(self._poll_channel(cid, records) for cid, records in by_channel.items()))
+        await self._poll_records(claimed)
         return len(claimed)
+
+    async def _poll_records(self, records: Sequence[TaskRecord]) -> None:
+        """Ask each channel about its tasks in one batch, and apply the answers."""
+        by_channel: defaultdict[int, list[TaskRecord]] = defaultdict(list)
+        for record in records:
+            by_channel[record.channel_id or 0].append(record)
+        await asyncio.gather(*(self._poll_channel(cid, batch) for cid, batch in by_channel.items()))
 
     async def _poll_channel(self, channel_id: int, records: list[TaskRecord]) -> None:
         channel = self._catalog.snapshot.channels.get(channel_id)

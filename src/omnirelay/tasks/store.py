@@ -71,6 +71,13 @@ class TaskStore:
             row = (await conn.execute(sa.select(tasks).where(tasks.c.id == task_id))).mappings().first()
         return TaskRecord.from_row(row) if row is not None else None
 
+    async def by_ids(self, task_ids: Sequence[str]) -> list[TaskRecord]:
+        if not task_ids:
+            return []
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(tasks).where(tasks.c.id.in_(list(task_ids))))).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
     async def get_many(self, task_ids: Sequence[str], account_id: int) -> list[TaskRecord]:
         if not task_ids:
             return []

@@ -5,6 +5,10 @@ order even across several worker processes (claims are leases taken with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Any 2xx is success; anything else, a 3xx
 included (redirects are never followed), is retried after the next delay of the schedule;
 410 Gone stops at once. ``Retry-After`` on 429/503 is honoured when it asks for longer.
+
+The session is the outbound guard's (:class:`~omnirelay.outbound.fetch.OutboundClient`): its
+resolver refuses private addresses again at connect time (no DNS rebinding after the check),
+and it never decompresses; at most ``_DRAIN`` bytes of an answer are read.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ __all__ = ["Deliverer"]
 log = structlog.get_logger(__name__)
 _d = webhook_deliveries
 _GATHER_S = 0.01
+_DRAIN = 64 * 1024
+"""Most bytes of a receiver's answer read (and ignored); a receiver cannot make a delivery hold more."""
 _RECORD = (
     sa.update(_d)
     .where(_d.c.id == sa.bindparam("did"))
@@ -149,7 +155,7 @@ class Deliverer:
             async with self._http.post(
                 row.url, data=body, headers=headers, allow_redirects=False, timeout=timeout
             ) as response:
-                await response.read()
+                await response.content.read(_DRAIN)  # a short answer keeps the connection; a longer one drops it
                 retry_after = _retry_after(response.headers.get("retry-after"))
                 return _Outcome(row, response.status, None, _ms(started), retry_after)
         except DestinationRefused as exc:

@@ -7,8 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnirelay.admin import accounts as service
+from omnirelay.admin.topups import credit
 from omnirelay.api.admin.common import admin_runtime, int_param, json_response, parse_body
 from omnirelay.billing.amounts import Amount, SignedAmount
+from omnirelay.errors import StoreUnavailable
 
 __all__ = ["create", "list_all", "retrieve", "top_up"]
 
@@ -44,7 +46,10 @@ async def retrieve(request: Request) -> Response:
     runtime = admin_runtime(request)
     await runtime.writer.flush()  # balances as of now, not as of the last batch
     account = await service.get_account(runtime.engine, int_param(request, "account_id"))
-    account["available"] = await runtime.ledger.balances.balance(account["id"])
+    try:
+        account["available"], account["live"] = await runtime.ledger.balances.balance(account["id"]), True
+    except StoreUnavailable:  # the live counters are away: the store's committed balance, flagged
+        account["available"], account["live"] = account["balance"], False
     return json_response(account)
 
 
@@ -53,7 +58,17 @@ async def top_up(request: Request) -> Response:
     body = await parse_body(request, TopUp)
     await runtime.writer.flush()
     account_id = int_param(request, "account_id")
-    account = await service.top_up(runtime.engine, account_id, body.amount, reference=body.reference)
-    await runtime.ledger.balances.post_external(account_id, None, body.amount)
-    await runtime.changed()
-    return json_response(account)
+    done = await credit(
+        runtime.engine,
+        runtime.ledger.balances,
+        account_id,
+        body.amount,
+        reference=body.reference,
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
+    response = json_response(done.body())
+    if done.replayed:  # the first attempt's answer; nothing was credited this time
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        await runtime.changed()
+    return response

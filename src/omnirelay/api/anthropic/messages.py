@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from omnirelay.api.access_log import note_caller, note_model
 from omnirelay.api.body import read_json
-from omnirelay.api.sse import SSEResponse
+from omnirelay.api.sse import SSEResponse, call_deadline
 from omnirelay.errors import AuthenticationFailed
 from omnirelay.providers.anthropic.stream import AnthropicEvents, error_event, event_frame
 from omnirelay.providers.anthropic.transform import anthropic_message_from_openai, openai_request_from_anthropic
@@ -106,4 +106,5 @@ async def messages(request: Request) -> Response | SSEResponse:
     opened = await relay.open_stream(job, body)
     session = ChatStreamSession(relay, job, body, opened)
     ids = [(b"x-request-id", request_id.encode()), (b"request-id", request_id.encode())]
-    return SSEResponse(_anthropic_frames(session.frames(), body["model"]), session.finish, ids)
+    deadline = call_deadline(job.started, runtime.settings.relay)
+    return SSEResponse(_anthropic_frames(session.frames(), body["model"]), session.finish, ids, deadline=deadline)

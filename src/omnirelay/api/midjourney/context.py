@@ -1,4 +1,4 @@
-"""Who is calling a ``/mj/*`` route, and under which base URL this gateway is reached.
+"""Who is calling a ``/mj/*`` route, and the base URL of the links and callbacks made for it.
 
 Both ``Authorization`` (Bearer or raw ``sk-...``) and ``mj-api-secret`` carry the key.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from omnirelay.api.access_log import note_caller
+from omnirelay.api.public_base import public_base
 from omnirelay.relay.auth import Caller, authenticate
 from omnirelay.runtime import Runtime
 
@@ -34,11 +35,5 @@ def caller_of(request: Request) -> tuple[Runtime, Caller]:
 
 
 def base_url(request: Request, runtime: Runtime) -> str:
-    """``server.public_url``, else this request's scheme and Host (cheaper than ``request.base_url``)."""
-    if runtime.settings.server.public_url:
-        return runtime.settings.server.public_url.rstrip("/")
-    host = request.headers.get("host")
-    if not host:
-        return str(request.base_url).rstrip("/")
-    # not root_path: inside a Mount it holds the mount's prefix (behind a path prefix, set public_url)
-    return f"{request.scope.get('scheme', 'http')}://{host}"
+    """``server.public_url``, else the address this request arrived on; never its Host header."""
+    return public_base(request, runtime.settings.server)

@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from omnirelay.api.midjourney.errors import error_response
+from omnirelay.api.served_media import served_headers
 from omnirelay.api.sse import SSEResponse
 from omnirelay.errors import OmniRelayError
+from omnirelay.integers import INT32_MAX, optional_whole_number
 from omnirelay.midjourney.upstream import MediaStream
 from omnirelay.runtime import Runtime
 
@@ -21,17 +23,12 @@ __all__ = ["image", "video"]
 
 
 class MediaResponse(SSEResponse):
-    """The upstream file's bytes with its type and length, plus the disconnect watch of :class:`SSEResponse`."""
+    """The upstream file's bytes, served so they cannot run as a page here (:func:`served_headers`),
+    plus the disconnect watch of :class:`SSEResponse`."""
 
-    def __init__(self, stream: MediaStream) -> None:
+    def __init__(self, stream: MediaStream, name: str) -> None:
         super().__init__(_chunks(stream), stream.aclose, [])
-        headers = [
-            (b"content-type", stream.content_type.encode("latin-1")),
-            (b"cache-control", b"private, max-age=86400"),
-        ]
-        if stream.length is not None:
-            headers.append((b"content-length", str(stream.length).encode()))
-        self._headers = headers
+        self._headers = served_headers(stream.content_type, stream.length, name)
 
 
 async def _chunks(stream: MediaStream) -> AsyncGenerator[bytes, None]:
@@ -48,17 +45,18 @@ async def image(request: Request) -> Response | MediaResponse:
         )
     except OmniRelayError as exc:
         return error_response(exc, submit=False)
-    return MediaResponse(stream)
+    return MediaResponse(stream, request.path_params["task_id"])
 
 
 async def video(request: Request) -> Response | MediaResponse:
     runtime: Runtime = request.app.state.runtime
-    n = request.path_params.get("n")
     thumbnail = request.url.path.endswith("/thumbnail")
     try:
+        n = optional_whole_number(request.path_params.get("n"), "n", high=INT32_MAX)
         stream = await runtime.tasks.midjourney_media.video(
             request.path_params["task_id"], request.query_params.get("sig", ""), n, thumbnail=thumbnail
         )
     except OmniRelayError as exc:
         return error_response(exc, submit=False)
-    return MediaResponse(stream)
+    name = "-".join(str(part) for part in (request.path_params["task_id"], n) if part is not None)
+    return MediaResponse(stream, f"{name}-thumbnail" if thumbnail else name)

@@ -13,7 +13,6 @@ from omnirelay.api.midjourney import media, tasks
 from omnirelay.api.midjourney.context import base_url, caller_of
 from omnirelay.api.midjourney.errors import envelope_response, error_response
 from omnirelay.errors import OmniRelayError
-from omnirelay.integers import INT32_MAX, whole_number
 from omnirelay.midjourney.queries import task_ids
 from omnirelay.midjourney.service import SubmitContext
 from omnirelay.midjourney.submissions import ENDPOINTS
@@ -66,11 +65,12 @@ async def image_seed(request: Request) -> Response:
 
 
 async def callback(request: Request) -> Response:
+    """An upstream's progress report for one task (its URL carries the task's own token): polled, not applied."""
     runtime: Runtime = request.app.state.runtime
     try:
         body = await read_body(request, runtime.settings.server.max_body_bytes)
-        channel_id = whole_number(request.path_params["channel_id"], "channel_id", low=1, high=INT32_MAX)
-        await runtime.tasks.midjourney_queries.callback(channel_id, request.path_params["token"], body)
+        params = request.path_params
+        await runtime.tasks.midjourney_queries.callback(params["task_id"], params["token"], body)
     except OmniRelayError as exc:
         return error_response(exc, submit=False)
     return Response(status_code=204)
@@ -102,8 +102,8 @@ def midjourney_routes() -> list[BaseRoute]:
     return [
         Route("/mj/image/{task_id}", media.image, methods=["GET"]),
         Route("/mj/video/{task_id}", media.video, methods=["GET"]),
-        Route("/mj/video/{task_id}/{n:int}", media.video, methods=["GET"]),
-        Route("/mj/video/{task_id}/{n:int}/thumbnail", media.video, methods=["GET"]),
-        Route("/mj/callback/{channel_id}/{token}", callback, methods=["POST"]),
+        Route("/mj/video/{task_id}/{n}", media.video, methods=["GET"]),
+        Route("/mj/video/{task_id}/{n}/thumbnail", media.video, methods=["GET"]),
+        Route("/mj/callback/{task_id}/{token}", callback, methods=["POST"]),
         *[Mount(f"{prefix}/mj", routes=_family_routes(mode)) for prefix, mode in _MODES.items()],
     ]

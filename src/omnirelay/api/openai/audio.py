@@ -10,7 +10,7 @@ from starlette.responses import Response
 from omnirelay.api.access_log import note_model
 from omnirelay.api.openai.audio_upload import read_audio_form
 from omnirelay.api.openai.intake import identify, intake
-from omnirelay.api.sse import SSEResponse
+from omnirelay.api.sse import SSEResponse, call_deadline
 from omnirelay.relay.speech_stream import SpeechSession
 
 __all__ = ["AudioResponse", "speech", "transcriptions", "translations"]
@@ -25,8 +25,10 @@ class AudioResponse(SSEResponse):
         finish: Callable[[], Awaitable[None]],
         media_type: str,
         headers: list[tuple[bytes, bytes]],
+        *,
+        deadline: float | None = None,
     ) -> None:
-        super().__init__(chunks, finish, headers)
+        super().__init__(chunks, finish, headers, deadline=deadline)
         self._headers = [(b"content-type", media_type.encode("latin-1")), *headers]
 
 
@@ -37,7 +39,11 @@ async def speech(request: Request) -> AudioResponse:
     opened = await relay.open_speech(job, call.body)
     session = SpeechSession(job, len(call.body["input"]), opened)
     return AudioResponse(
-        session.chunks(), session.finish, session.media_type, [(b"x-request-id", call.request_id.encode())]
+        session.chunks(),
+        session.finish,
+        session.media_type,
+        [(b"x-request-id", call.request_id.encode())],
+        deadline=call_deadline(job.started, call.runtime.settings.relay),
     )
 
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from omnirelay.api.openai.images import image_chat_completion, is_image_chat
 from omnirelay.api.openai.intake import intake
-from omnirelay.api.sse import SSEResponse
+from omnirelay.api.sse import SSEResponse, call_deadline
 from omnirelay.relay.chat_stream import ChatStreamSession
 
 __all__ = ["chat_completions"]
@@ -24,4 +24,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
         return Response(result.raw, media_type="application/json", headers={"x-request-id": call.request_id})
     opened = await relay.open_stream(job, call.body)
     session = ChatStreamSession(relay, job, call.body, opened)
-    return SSEResponse(session.frames(), session.finish, [(b"x-request-id", call.request_id.encode())])
+    deadline = call_deadline(job.started, call.runtime.settings.relay)
+    return SSEResponse(
+        session.frames(), session.finish, [(b"x-request-id", call.request_id.encode())], deadline=deadline
+    )

@@ -35,10 +35,6 @@ class LocalWork:
         self._running = 0
         self._line: deque[asyncio.Future[None]] = deque()
 
-    @property
-    def running(self) -> int:
-        return self._running
-
     async def acquire(self) -> None:
         """Take a slot, waiting in line if need be; :class:`Overloaded` when the line is full."""
         if self._running < self._slots and not self._line:

@@ -1,23 +1,25 @@
-"""The I/O shell for Midjourney-Proxy channels: submit, poll in batches, cancel, relay images and videos."""
+"""The I/O shell for Midjourney-Proxy channels: submit, poll in batches, cancel, image seeds.
+
+The images and videos a proxy links to are fetched by :mod:`omnirelay.midjourney.media` through the
+outbound guard, not with the channel's session.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 import orjson
 
 from omnirelay.channels.model import Channel
-from omnirelay.errors import NotFound, UpstreamError
+from omnirelay.errors import UpstreamError
 from omnirelay.midjourney.upstream import MJAnswer, MJCall
 from omnirelay.providers.midjourney_proxy.transform import answer_from, proxy_path, state_from, submit_body, tasks_from
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
 from omnirelay.tasks.model import UpstreamState
 
-__all__ = ["MidjourneyProxyProvider", "ProxyMedia"]
-
-_CHUNK = 64 * 1024
+__all__ = ["MidjourneyProxyProvider"]
 
 
 def _headers(channel: Channel) -> dict[str, str]:
@@ -28,29 +30,10 @@ def _headers(channel: Channel) -> dict[str, str]:
     return headers
 
 
-class ProxyMedia:
-    """An image or video of the upstream, relayed chunk by chunk as the network delivers it."""
-
-    def __init__(self, response: aiohttp.ClientResponse, hint: str) -> None:
-        self._response = response
-        self._hint = hint
-        self.content_type = response.headers.get("Content-Type") or "application/octet-stream"
-        self.length = response.content_length
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        with map_transport_errors(self._hint):
-            async for chunk in self._response.content.iter_chunked(_CHUNK):
-                yield chunk
-
-    async def aclose(self) -> None:
-        self._response.close()
-
-
 class MidjourneyProxyProvider:
     def __init__(self, session: aiohttp.ClientSession, *, connect_timeout_s: float, read_timeout_s: float) -> None:
         self._session = session
         self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout_s, total=min(read_timeout_s, 60.0))
-        self._media_timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout_s, sock_read=read_timeout_s)
 
     async def _post(self, channel: Channel, path: str, body: Any) -> tuple[int, bytes]:
         url = channel.base_url + path
@@ -81,17 +64,6 @@ class MidjourneyProxyProvider:
         except orjson.JSONDecodeError:
             return None
         return state_from(parsed) if isinstance(parsed, dict) else None
-
-    async def open_media(self, channel: Channel, url: str) -> ProxyMedia:
-        with map_transport_errors(channel.name):
-            response = await self._session.get(url, allow_redirects=False, timeout=self._media_timeout)
-            if response.status != 200:
-                body = await response.read()
-                response.release()
-                if response.status == 404:
-                    raise NotFound(f"The upstream {channel.name} no longer has this file.", code="media_gone")
-                raise error_for_status(response.status if response.status >= 400 else 502, body, channel.name)
-        return ProxyMedia(response, channel.name)
 
     async def cancel(self, channel: Channel, upstream_id: str) -> bool:
         url = f"{channel.base_url}/mj/task/{upstream_id}/cancel"

@@ -31,8 +31,11 @@ FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 MAX_PIXELS = 24_000_000
 """The default of ``local.max_image_pixels``: the most pixels decoded at full size."""
 _WORKING_SIZE = 512  # larger pictures are reduced to about this short side; JPEGs already while decoding
-_REDUCIBLE = frozenset({"L", "LA", "La", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "I", "F"})
-"""Modes ``Image.reduce`` (a box filter) takes; others ("1", "P", 16-bit greys) are subsampled instead."""
+_REDUCIBLE = frozenset({"L", "La", "PA", "RGB", "RGBa", "RGBX", "CMYK", "YCbCr", "I", "F"})
+"""Modes ``Image.reduce`` (a box filter) takes without a full-size copy; the others are subsampled
+(``"1"``, ``"P"``, 16-bit greys it refuses; ``"LA"`` and ``"RGBA"`` it would first premultiply, a copy)."""
+_DECODE_COST = {"WEBP": 4}
+"""Pillow decodes WebP through three more full-size buffers (about 16 bytes a pixel, not 4): it counts 4 times."""
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 turn the picture by a quarter
 _ROTATED = (5, 6, 7, 8)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError)
@@ -49,9 +52,10 @@ class DecodedImage:
     height: int
 
 
-def _too_large(start: str, max_pixels: int) -> str:
+def _too_large(width: int, height: int, limit: int, fmt: str) -> str:
+    megapixels = f"{limit / 1_000_000:g} megapixels"
     return (
-        f"{start} more than the {max_pixels / 1_000_000:g} megapixels this service decodes "
+        f"The image is {width}×{height} pixels, more than the {megapixels} this service decodes for a {fmt} file "
         "(JPEGs are decoded at reduced size, so they may be larger). Send a smaller version or a JPEG; "
         "1-2 megapixels is plenty."
     )
@@ -80,8 +84,9 @@ def _plan(image: Image.Image, max_pixels: int) -> None:
     if image.format == "JPEG":
         image.draft("RGB", (_WORKING_SIZE, _WORKING_SIZE))
     width, height = image.size  # after draft: what the decoder will produce
-    if width * height > max_pixels:
-        raise NotAnImage(_too_large(f"The image is {width}×{height} pixels,", max_pixels))
+    limit = max_pixels // _DECODE_COST.get(image.format or "", 1)
+    if width * height > limit:
+        raise NotAnImage(_too_large(width, height, limit, image.format or "image"))
 
 
 def _reduced(image: Image.Image) -> Image.Image:

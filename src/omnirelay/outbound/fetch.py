@@ -1,0 +1,167 @@
+"""A bounded GET of a link an upstream (or a client) gave: the only way the gateway fetches such URLs.
+
+:class:`OutboundClient` owns an HTTP session of its own whose resolver only returns checked
+addresses (:class:`~omnirelay.outbound.guard.GuardedResolver`), so channels' own session and
+its private addresses stay out of reach. Each fetch:
+
+* checks the URL's host (literal addresses here, names at connect time) before every hop;
+* follows at most ``max_redirects`` redirects, each hop checked again like the first URL;
+* never decompresses on its own: ``Accept-Encoding: identity`` is asked for, and a compressed
+  answer is inflated by :mod:`.decoding` under a ratio and a size cap;
+* refuses a ``Content-Length`` above the cap at once, and counts the bytes as they stream;
+* accepts only the media types of its :class:`FetchPolicy` (never HTML, SVG or XML).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+from omnirelay.errors import NotFound, UpstreamError, UpstreamTimeout
+from omnirelay.outbound.addresses import Network
+from omnirelay.outbound.decoding import BodyDecoder, decoder_for
+from omnirelay.outbound.guard import GuardedResolver, OutboundRefused, check_literal_host
+
+__all__ = ["FetchPolicy", "FetchedStream", "OutboundClient"]
+
+_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NEVER = ("svg", "xml", "html", "javascript", "ecmascript")
+"""Parts of a media type never accepted, whatever the policy: they can run as a page on our origin."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """What one use accepts: media type prefixes (``image/``) and the largest body."""
+
+    types: tuple[str, ...]
+    max_bytes: int
+
+    def accepts(self, media_type: str) -> bool:
+        return media_type.startswith(self.types) and not any(word in media_type for word in _NEVER)
+
+
+class FetchedStream:
+    """An answer whose head was checked; its body streams through the size and ratio caps."""
+
+    def __init__(self, response: aiohttp.ClientResponse, media_type: str, decoder: BodyDecoder) -> None:
+        self._response = response
+        self._decoder = decoder
+        self.content_type = media_type
+        self.length = response.content_length if response.headers.get("Content-Encoding") is None else None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives; past a cap it stops with a 502 and the connection is dropped."""
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield self._decoder.feed(chunk)
+            yield self._decoder.finish()
+        except OutboundRefused as exc:
+            self._response.close()
+            raise UpstreamError(
+                f"The upstream's file was dropped: {exc.message}.", code="upstream_link_refused"
+            ) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            self._response.close()
+            raise UpstreamError(f"The upstream's file could not be read: {type(exc).__name__}.") from exc
+        finally:
+            self._response.release()  # back to the pool when read to the end, else closed
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def aclose(self) -> None:
+        self._response.close()
+
+
+class OutboundClient:
+    """GETs links on behalf of others, and lends its guarded session to webhook deliveries."""
+
+    def __init__(
+        self,
+        allowed: Sequence[Network],
+        *,
+        max_redirects: int = 3,
+        max_ratio: int = 20,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+    ) -> None:
+        self.allowed = tuple(allowed)
+        self._max_redirects = max_redirects
+        self._max_ratio = max_ratio
+        self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout_s, sock_read=read_timeout_s)
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(resolver=GuardedResolver(self.allowed), limit=0, ttl_dns_cache=60),
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent",),
+        )
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    def check(self, url: str) -> None:
+        """Raise :class:`OutboundRefused` for a URL this client will not even try (bad scheme, literal address)."""
+        check_literal_host(url, self.allowed)
+
+    async def open(self, url: str, policy: FetchPolicy) -> FetchedStream:
+        """GET ``url`` under ``policy``: 404 as :class:`NotFound`, refusals and failures as 502."""
+        try:
+            response = await self._follow(url)
+            return self._accepted(response, policy)
+        except OutboundRefused as exc:
+            raise UpstreamError(
+                f"The upstream's link was not fetched: {exc.message}.", code="upstream_link_refused"
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, OutboundRefused):
+                raise UpstreamError(
+                    f"The upstream's link was not fetched: {exc.os_error.message}.", code="upstream_link_refused"
+                ) from exc
+            raise UpstreamError(f"The upstream's link could not be reached: {exc.os_error}.") from exc
+        except TimeoutError as exc:
+            raise UpstreamTimeout("The upstream's link did not answer in time.") from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(f"The upstream's link failed: {type(exc).__name__}: {exc}.") from exc
+
+    async def _follow(self, url: str) -> aiohttp.ClientResponse:
+        headers = {"Accept-Encoding": "identity"}
+        for _ in range(self._max_redirects + 1):
+            self.check(url)
+            response = await self._get(url, headers)
+            if response.status not in _REDIRECTS:
+                return response
+            location = response.headers.get("Location")
+            response.close()
+            if not location:
+                raise OutboundRefused(f"{url!r} redirects without a Location")
+            url = str(URL(url).join(URL(location)))
+        raise OutboundRefused(f"more than {self._max_redirects} redirects")
+
+    async def _get(self, url: str, headers: dict[str, str]) -> aiohttp.ClientResponse:
+        try:
+            return await self.session.get(url, headers=headers, allow_redirects=False, timeout=self._timeout)
+        except aiohttp.InvalidURL as exc:  # e.g. a host such as 2130706433 or 127.1
+            raise OutboundRefused(f"{url!r} is not a URL the gateway fetches: {exc}") from exc
+
+    def _accepted(self, response: aiohttp.ClientResponse, policy: FetchPolicy) -> FetchedStream:
+        try:
+            if response.status == 404:
+                raise NotFound("The upstream no longer has this file.", code="media_gone")
+            if response.status != 200:
+                raise UpstreamError(f"The upstream's link answered HTTP {response.status}.")
+            media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if not policy.accepts(media_type):
+                raise OutboundRefused(f"the answer is {media_type or 'untyped'}, not one of {', '.join(policy.types)}")
+            length = response.content_length
+            if length is not None and length > policy.max_bytes:
+                raise OutboundRefused(f"the answer is {length} bytes, over the {policy.max_bytes}-byte limit")
+            encoding = response.headers.get("Content-Encoding")
+            decoder = decoder_for(encoding, max_bytes=policy.max_bytes, max_ratio=self._max_ratio)
+        except BaseException:
+            response.close()
+            raise
+        return FetchedStream(response, media_type, decoder)
