@@ -174,13 +174,13 @@ async def _entries(url: str) -> list[tuple[str, int]]:
         await engine.dispose()
 
 
-def test_reservation_of_a_killed_process_is_released_on_start(
+def test_reservation_of_a_killed_process_is_released_once_its_lease_runs_out(
     make_upstream: Callable[..., Upstream], tmp_path: Path, database_url: str
 ) -> None:
     upstream = make_upstream(latency_s=30)
     config = _config(tmp_path / "omnirelay.toml", tmp_path / "home", database_url, upstream)
     port = _free_port()
-    process = _serve(config, port)
+    process = _serve(config, port, OMNIRELAY_BILLING__LEASE_S="1")
     headers = {"Authorization": f"Bearer {USER_KEY}"}
     threading.Thread(
         target=lambda: _swallow(
@@ -195,10 +195,12 @@ def test_reservation_of_a_killed_process_is_released_on_start(
     process.wait()
     entries = asyncio.run(_entries(database_url))
     assert ("reserve", -100) in entries and not any(kind in {"settle", "refund"} for kind, _ in entries)
-    restarted = _serve(config, port, OMNIRELAY_RELAY__RESERVATION_TIMEOUT_S="0")
+    restarted = _serve(config, port, OMNIRELAY_BILLING__LEASE_S="1")
     try:
-        entries = asyncio.run(_entries(database_url))
-        assert ("release", 100) in entries
+        deadline = time.monotonic() + 10  # the killed process's lease (1 s) runs out, then its hold is released
+        while ("release", 100) not in (entries := asyncio.run(_entries(database_url))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [kind for kind, _ in entries if kind != "topup"] == ["reserve", "release"]
         account = httpx.get(
             f"http://127.0.0.1:{port}/api/admin/accounts/1", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
         ).json()

@@ -142,6 +142,7 @@ class _Streamer:
             pass  # the gateway was killed under it
 
 
+@pytest.mark.slow
 def test_a_live_process_keeps_its_hold_and_a_dead_ones_is_released_once(
     stack: ExitStack, tmp_path: Path, database_url: str, processes: list[subprocess.Popen[bytes]]
 ) -> None:

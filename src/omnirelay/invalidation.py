@@ -49,8 +49,8 @@ class RedisInvalidation:
                             await self._on_change()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis away: polling still works; reconnect shortly
-                log.exception("redis invalidation listener failed; retrying")
+            except Exception as exc:  # Redis away (an outage, not a bug): polling still works; reconnect shortly
+                log.warning("redis invalidation listener failed; retrying", error=repr(exc))
                 await asyncio.sleep(1)
 
     async def start(self) -> None:

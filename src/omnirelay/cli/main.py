@@ -148,6 +148,19 @@ def fake_openai(
     run_fake_openai(host, port, FakeOpenAIKnobs(latency_s=latency_ms / 1000, api_key=api_key))
 
 
+@fake.command("gemini")
+def fake_gemini(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18003,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each answer.")] = 0.0,
+    api_key: Annotated[str | None, typer.Option(help="Require this key (x-goog-api-key or ?key=).")] = None,
+) -> None:
+    """Serve the fake Gemini API upstream (omnirelay.testing.FakeGemini)."""
+    from omnirelay.testing import FakeGeminiKnobs, run_fake_gemini
+
+    run_fake_gemini(host, port, FakeGeminiKnobs(latency_s=latency_ms / 1000, api_key=api_key))
+
+
 @fake.command("midjourney")
 def fake_midjourney(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -164,6 +177,25 @@ def fake_midjourney(
     knobs = FakeMidjourneyKnobs(api_secret=secret, step_s=step_ms / 1000)
     knobs.dialect = "trueai" if dialect == "trueai" else "novicezk"
     run_fake_midjourney(host, port, knobs)
+
+
+@fake.command("suno")
+def fake_suno(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18002,
+    api_key: Annotated[str | None, typer.Option(help="Require this bearer key.")] = None,
+    dialect: Annotated[str, typer.Option(help="newapi (/suno/*), gcui (/api/*) or both.")] = "both",
+    step_ms: Annotated[float, typer.Option(help="Time between clip status steps.")] = 200.0,
+    clip_seconds: Annotated[float, typer.Option(help="Length of every generated clip.")] = 4.0,
+) -> None:
+    """Serve the fake Suno upstream (omnirelay.testing.FakeSuno)."""
+    from omnirelay.testing import FakeSunoKnobs, run_fake_suno
+
+    if dialect not in ("both", "newapi", "gcui"):
+        raise typer.BadParameter("newapi, gcui or both", param_hint="--dialect")
+    knobs = FakeSunoKnobs(api_key=api_key, step_s=step_ms / 1000, clip_seconds=clip_seconds)
+    knobs.dialect = "newapi" if dialect == "newapi" else "gcui" if dialect == "gcui" else "both"
+    run_fake_suno(host, port, knobs)
 
 
 def main() -> None:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 import aiohttp
 
 from omnirelay.channels.base_url import BaseURLRule
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["TEST_ENDPOINTS", "ChannelKind", "Purpose"]
 
-ProviderFactory = Callable[[aiohttp.ClientSession, Settings], object]
-"""Builds a channel type's provider from the shared HTTP session and the settings it needs."""
+ProviderFactory = Callable[[aiohttp.ClientSession, Settings, OutboundClient], object]
+"""Builds a channel type's provider from the shared HTTP session (for calls to the channel), the
+outbound guard (for links the upstream answers with) and the settings it needs."""
 
 Purpose = Callable[[str], str | None]
 """A model name -> what it is for: ``chat``, ``embeddings``, ``rerank``, ``image``, ``audio``,

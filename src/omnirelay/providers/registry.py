@@ -21,6 +21,7 @@ from omnirelay.providers.local.kind import LOCAL
 from omnirelay.providers.midjourney_proxy.kind import MIDJOURNEY
 from omnirelay.providers.openai_compat.kind import OPENAI
 from omnirelay.providers.rerank.kind import COHERE_KIND, JINA_KIND
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["CHANNEL_TYPES", "KINDS", "build_providers", "capable", "checked_base_url", "stored_base_url"]
@@ -31,9 +32,10 @@ CHANNEL_TYPES: tuple[str, ...] = tuple(KINDS)
 P = TypeVar("P")
 
 
-def build_providers(session: aiohttp.ClientSession, settings: Settings) -> dict[str, object]:
-    """One provider per channel type, all sharing one HTTP session; each takes the settings it needs."""
-    return {name: kind.build(session, settings) for name, kind in KINDS.items()}
+def build_providers(session: aiohttp.ClientSession, settings: Settings, links: OutboundClient) -> dict[str, object]:
+    """One provider per channel type, all sharing one HTTP session and one outbound guard for the links
+    upstreams answer with; each takes the settings it needs."""
+    return {name: kind.build(session, settings, links) for name, kind in KINDS.items()}
 
 
 def checked_base_url(channel_type: str, base_url: str) -> str:

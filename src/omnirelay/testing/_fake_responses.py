@@ -59,6 +59,14 @@ class _Drop(Exception):
     """Raised inside a streamed body to make uvicorn drop the connection (knob)."""
 
 
+class _Refused(Exception):
+    """Carries the error answer a fault knob asked for (``status``, ``api_key``)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused by a fault knob")
+        self.response = response
+
+
 @dataclass
 class _Stored:
     created: dict[str, Any]
@@ -180,14 +188,16 @@ class _FakeResponses:
         knobs = self._fake.knobs
         if knobs.reset_before_first_chunk:
             raise _Drop("connection dropped before the first chunk (knob)")
-        deltas, done = 0, []
+        deltas, done = 0, list[dict[str, Any]]()
         for number, event in _sequenced(stream_events(record.created, record.response, knobs.chunks)):
             if event["type"].endswith(".delta"):
                 if knobs.cut_stream_after is not None and deltas >= knobs.cut_stream_after:
                     raise _Drop("stream cut (knob)")
                 if knobs.fail_stream_after is not None and deltas >= knobs.fail_stream_after:
                     record.response = failed(record.created, done, knobs.error_message)
-                    yield encode_event({"type": "response.failed", "sequence_number": number, "response": record.response})
+                    yield encode_event(
+                        {"type": "response.failed", "sequence_number": number, "response": record.response}
+                    )
                     return
                 deltas += 1
                 if knobs.chunk_delay_s:
@@ -239,7 +249,9 @@ class _FakeResponses:
     async def count(self, request: Request) -> Response:
         body = _only(await self._open(request), _COUNT_FIELDS)
         _, history = self._history(body)
-        return _json({"object": "response.input_tokens", "input_tokens": input_tokens(body.get("instructions"), history)})
+        return _json(
+            {"object": "response.input_tokens", "input_tokens": input_tokens(body.get("instructions"), history)}
+        )
 
     async def compact(self, request: Request) -> Response:
         body = _only(await self._open(request), _COMPACT_FIELDS)
@@ -249,12 +261,6 @@ class _FakeResponses:
         if self._fake.knobs.latency_s:
             await asyncio.sleep(self._fake.knobs.latency_s)
         return _json(_compacted(body, history, self._fake))
-
-
-class _Refused(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__("refused by a fault knob")
-        self.response = response
 
 
 def _page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:

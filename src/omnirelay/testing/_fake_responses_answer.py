@@ -40,7 +40,7 @@ def _reasons(body: dict[str, Any]) -> bool:
     reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
     effort = reasoning.get("effort") if isinstance(reasoning, dict) else None
     if effort is not None:
-        return effort != "none"
+        return bool(effort != "none")
     return str(body.get("model", "")).startswith(_REASONING_MODELS)
 
 
@@ -77,7 +77,9 @@ def _last_user_text(history: list[dict[str, Any]]) -> str:
     return item_text(next(users, {}))
 
 
-def _reply(body: dict[str, Any], history: list[dict[str, Any]], answered: dict[str, Any] | None, reply: str | None) -> str:
+def _reply(
+    body: dict[str, Any], history: list[dict[str, Any]], answered: dict[str, Any] | None, reply: str | None
+) -> str:
     if reply is not None:
         text = reply
     elif answered is not None:
@@ -116,7 +118,13 @@ def _call_item(tool: dict[str, Any]) -> dict[str, Any]:
 
 def _message_item(text: str, status: str) -> dict[str, Any]:
     part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-    return {"type": "message", "id": "msg_" + secrets.token_hex(12), "status": status, "role": "assistant", "content": [part]}
+    return {
+        "type": "message",
+        "id": "msg_" + secrets.token_hex(12),
+        "status": status,
+        "role": "assistant",
+        "content": [part],
+    }
 
 
 def _thinking_tokens(body: dict[str, Any], history: list[dict[str, Any]], knobs: FakeOpenAIKnobs) -> int:
@@ -128,7 +136,11 @@ def _thinking_tokens(body: dict[str, Any], history: list[dict[str, Any]], knobs:
 
 
 def build_output(
-    body: dict[str, Any], history: list[dict[str, Any]], answered: dict[str, Any] | None, counted_input: int, knobs: FakeOpenAIKnobs
+    body: dict[str, Any],
+    history: list[dict[str, Any]],
+    answered: dict[str, Any] | None,
+    counted_input: int,
+    knobs: FakeOpenAIKnobs,
 ) -> ResponsesAnswer:
     """The answer to a valid create request, from the effective ``history`` (chain + input)."""
     reasoning = _thinking_tokens(body, history, knobs)

@@ -15,7 +15,16 @@ from typing import Any
 
 from omnirelay.testing._fake_suno_score import Score
 
-__all__ = ["Clip", "audio_info", "clip_json", "lyric_words", "now_iso", "stem_info", "submitted_audio_info", "write_lyrics"]
+__all__ = [
+    "Clip",
+    "audio_info",
+    "clip_json",
+    "lyric_words",
+    "now_iso",
+    "stem_info",
+    "submitted_audio_info",
+    "write_lyrics",
+]
 
 USER_ID = "8f1b6c3e-5a4d-4c8e-9b2f-0d7e6a1c2b3a"
 _VERSIONS = {
@@ -132,7 +141,7 @@ def clip_json(clip: Clip) -> dict[str, Any]:
 
 
 def submitted_audio_info(clip: Clip) -> dict[str, Any]:
-    """gcui's ``AudioInfo`` right after a generate (``wait_audio`` false): no ``error_message``, with ``negative_tags``."""
+    """gcui's ``AudioInfo`` right after a generate (no ``wait_audio``): no ``error_message``, has ``negative_tags``."""
     raw = clip_json(clip)
     meta = raw["metadata"]
     return {

@@ -189,8 +189,10 @@ class SunoEngine:
             task.progress = "100%"
             errors = [clip.error_message for clip in task.clips if clip.error_message]
             task.fail_reason = errors[0] if task.status == "FAILURE" and errors else task.fail_reason
-        else:
+        elif task.status == "IN_PROGRESS":
             task.progress = f"{min(99, 100 * step // max(1, total))}%"
+        else:
+            task.progress = "0%"
         if orjson.dumps(task.to_json()) != before or step == 0:
             self._notify(task)
 

@@ -71,8 +71,8 @@ def _encode_mp4(path: str, score: Score, colour: tuple[int, int, int]) -> None:
         audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         assert isinstance(audio, av.AudioStream)
         for level in levels:
-            frame = av.VideoFrame.from_ndarray(_frame(colour, level), format="rgb24")
-            for packet in video.encode(frame):
+            picture = av.VideoFrame.from_ndarray(_frame(colour, level), format="rgb24")
+            for packet in video.encode(picture):
                 container.mux(packet)
         for packet in video.encode(None):
             container.mux(packet)
@@ -140,6 +140,6 @@ def sniff_audio(data: bytes) -> str | None:
 def wav_seconds(data: bytes) -> float | None:
     try:
         with wave.open(io.BytesIO(data)) as wav:
-            return round(wav.getnframes() / wav.getframerate(), 3)
+            return round(float(wav.getnframes()) / float(wav.getframerate()), 3)
     except (wave.Error, EOFError):
         return None

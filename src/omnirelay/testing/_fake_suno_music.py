@@ -13,7 +13,7 @@ from typing import Any
 
 from omnirelay.testing._fake_suno_clips import Clip, write_lyrics
 from omnirelay.testing._fake_suno_engine import SunoEngine
-from omnirelay.testing._fake_suno_score import join
+from omnirelay.testing._fake_suno_score import Score, join
 from omnirelay.testing._fake_suno_wire import Refusal, complete_clip, text_field
 
 __all__ = ["MUSIC_TASKS", "MusicRequest", "plan_concat", "plan_music"]
@@ -53,18 +53,21 @@ class MusicRequest:
 
     @classmethod
     def from_body(cls, body: dict[str, Any], default_mv: str) -> MusicRequest:
-        text = {key: text_field(body, key) for key in ("prompt", "gpt_description_prompt", "title", "tags")}
-        ids = {key: text_field(body, key) for key in ("continue_clip_id", "cover_clip_id", "persona_id")}
         return cls(
             mv=text_field(body, "mv") or default_mv,
-            **text,
-            **ids,
+            prompt=text_field(body, "prompt"),
+            gpt_description_prompt=text_field(body, "gpt_description_prompt"),
+            title=text_field(body, "title"),
+            tags=text_field(body, "tags"),
             negative_tags=text_field(body, "negative_tags"),
             make_instrumental=body.get("make_instrumental") is True,
             task=text_field(body, "task"),
             continue_at=_number(body, "continue_at"),
             infill_start_s=_number(body, "infill_start_s"),
             infill_end_s=_number(body, "infill_end_s"),
+            continue_clip_id=text_field(body, "continue_clip_id"),
+            cover_clip_id=text_field(body, "cover_clip_id"),
+            persona_id=text_field(body, "persona_id"),
             artist_clip_id=text_field(body, "artist_clip_id"),
             stem={key: body[key] for key in _STEM_FIELDS if key in body},
         )
@@ -97,7 +100,11 @@ def plan_music(engine: SunoEngine, request: MusicRequest, base_url: str) -> list
 
 
 def _clip(
-    engine: SunoEngine, request: MusicRequest, base_url: str, history: list[dict[str, Any]] | None, extra: dict[str, Any]
+    engine: SunoEngine,
+    request: MusicRequest,
+    base_url: str,
+    history: list[dict[str, Any]] | None,
+    extra: dict[str, Any],
 ) -> Clip:
     inspired = bool(request.gpt_description_prompt)
     reveal = None
@@ -128,7 +135,11 @@ def _clip(
 
 def _extend_history(engine: SunoEngine, request: MusicRequest) -> list[dict[str, Any]]:
     source = complete_clip(engine, request.continue_clip_id, "continue_clip_id")
-    at = source.score.seconds if request.continue_at is None else min(max(0.0, request.continue_at), source.score.seconds)
+    at = (
+        source.score.seconds
+        if request.continue_at is None
+        else min(max(0.0, request.continue_at), source.score.seconds)
+    )
     step = {"id": source.id, "continue_at": at, "type": source.kind, "source": "web", "infill": False}
     return [*(source.history or []), step]
 
@@ -183,7 +194,7 @@ def _concat_infill(engine: SunoEngine, clip: Clip, base_url: str) -> Clip:
         raise Refusal(400, f"is_infill is true but clip {clip.id!r} was not made with task infill")
     original = engine.clips.get(str((clip.history or [{}])[0].get("id")))
     if original is None:
-        raise Refusal(400, f"the clip clip {clip.id!r} replaces a section of is gone")
+        raise Refusal(400, f"the original of infill clip {clip.id!r} is gone")
     seconds = original.score.seconds
     start = min(float(clip.extra["infill_start_s"]), seconds)
     end = min(max(float(clip.extra["infill_end_s"]), start), seconds)
@@ -194,7 +205,7 @@ def _concat_infill(engine: SunoEngine, clip: Clip, base_url: str) -> Clip:
 
 
 def _concat_clip(
-    engine: SunoEngine, clip: Clip, base_url: str, score: Any, concat_history: list[dict[str, Any]]
+    engine: SunoEngine, clip: Clip, base_url: str, score: Score, concat_history: list[dict[str, Any]]
 ) -> Clip:
     return engine.new_clip(
         base_url,

@@ -62,7 +62,9 @@ class Score:
 
 
 def _shift(note: Note, start: float, end: float) -> Note:
-    return Note(note.pitch, round(max(note.start, start) - start, 3), round(min(note.end, end) - start, 3), note.velocity)
+    return Note(
+        note.pitch, round(max(note.start, start) - start, 3), round(min(note.end, end) - start, 3), note.velocity
+    )
 
 
 def _rng(seed: str) -> random.Random:

@@ -9,6 +9,7 @@ errors that way (except 402, whose detail goes through bare); the upload target 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +24,9 @@ from omnirelay.testing._fake_suno_knobs import FakeSunoKnobs
 __all__ = [
     "SATURATED",
     "Call",
+    "Handler",
     "Refusal",
+    "RouteSpec",
     "Shape",
     "charge",
     "complete_clip",
@@ -48,6 +51,11 @@ class Call:
     params: dict[str, str]
     query: dict[str, str]
     request: Request
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+RouteSpec = tuple[str, str, Handler, Shape]
+"""A route of one dialect: path, method, handler, and the shape its errors take."""
 
 
 class Refusal(Exception):

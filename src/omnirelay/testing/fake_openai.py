@@ -28,6 +28,7 @@ from omnirelay.testing._fake_audio import audio_routes
 from omnirelay.testing._fake_chat import Answer, build_answer, prompt_tokens
 from omnirelay.testing._fake_embeddings import embeddings_answer
 from omnirelay.testing._fake_images import image_routes
+from omnirelay.testing._fake_responses import responses_routes
 from omnirelay.testing._recording import RecordedRequest, record_json
 
 __all__ = ["FakeOpenAI", "FakeOpenAIKnobs", "RecordedRequest", "run_fake_openai"]
@@ -55,6 +56,16 @@ class FakeOpenAIKnobs:
     chunks: int | None = None
     api_key: str | None = None
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-test"])
+    cached_tokens: int = 0
+    """Responses API: ``input_tokens_details.cached_tokens`` (a part of ``input_tokens``)."""
+    cache_write_tokens: int = 0
+    """Responses API: ``input_tokens_details.cache_write_tokens`` (a part of ``input_tokens``)."""
+    reasoning_tokens: int | None = None
+    """Responses API: ``output_tokens_details.reasoning_tokens`` when the model reasons (default: words)."""
+    incomplete_reason: str | None = None
+    """Responses API: end every response ``incomplete`` with this reason (``max_output_tokens``, ``content_filter``)."""
+    fail_stream_after: int | None = None
+    """Responses API: end a stream with ``response.failed`` after this many deltas."""
 
 
 def _error(status: int, message: str, type_: str, code: str | None, param: str | None = None) -> Response:
@@ -92,6 +103,7 @@ class FakeOpenAI:
                 Route("/v1/embeddings", self._embeddings, methods=["POST"]),
                 *audio_routes(self),
                 *image_routes(self),
+                *responses_routes(self),
             ]
         )
 

@@ -7,12 +7,13 @@ import aiohttp
 from omnirelay.channels.base_url import BaseURLRule, strip_suffixes
 from omnirelay.providers.anthropic.adapter import AnthropicProvider
 from omnirelay.providers.kind import ChannelKind
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["ANTHROPIC"]
 
 
-def _build(session: aiohttp.ClientSession, settings: Settings) -> object:
+def _build(session: aiohttp.ClientSession, settings: Settings, links: OutboundClient) -> object:
     relay = settings.relay
     return AnthropicProvider(
         session,

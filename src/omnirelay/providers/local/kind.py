@@ -11,12 +11,13 @@ from omnirelay.providers.local.chat import CHAT_MODELS, chat_missing
 from omnirelay.providers.local.midjourney import LOCAL_MJ_MODELS
 from omnirelay.providers.local.rerank import LOCAL_RERANK_MODEL
 from omnirelay.providers.local.speech import SPEECH_MODELS
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["LOCAL"]
 
 
-def _build(session: aiohttp.ClientSession, settings: Settings) -> object:
+def _build(session: aiohttp.ClientSession, settings: Settings, links: OutboundClient) -> object:
     return LocalProvider(settings.local)
 
 

@@ -7,12 +7,13 @@ import aiohttp
 from omnirelay.channels.base_url import BaseURLRule, strip_suffixes
 from omnirelay.providers.kind import ChannelKind
 from omnirelay.providers.midjourney_proxy.adapter import MidjourneyProxyProvider
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["MIDJOURNEY"]
 
 
-def _build(session: aiohttp.ClientSession, settings: Settings) -> object:
+def _build(session: aiohttp.ClientSession, settings: Settings, links: OutboundClient) -> object:
     relay = settings.relay
     return MidjourneyProxyProvider(
         session, connect_timeout_s=relay.connect_timeout_s, read_timeout_s=relay.read_timeout_s

@@ -7,15 +7,17 @@ import aiohttp
 from omnirelay.channels.base_url import BaseURLRule, add_when_bare
 from omnirelay.providers.kind import ChannelKind
 from omnirelay.providers.openai_compat.adapter import OpenAICompatProvider
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["OPENAI"]
 
 
-def _build(session: aiohttp.ClientSession, settings: Settings) -> object:
+def _build(session: aiohttp.ClientSession, settings: Settings, links: OutboundClient) -> object:
     relay = settings.relay
     return OpenAICompatProvider(
         session,
+        links,
         connect_timeout_s=relay.connect_timeout_s,
         read_timeout_s=relay.read_timeout_s,
         max_request_s=relay.max_request_s,

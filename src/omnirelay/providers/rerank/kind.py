@@ -10,13 +10,14 @@ from omnirelay.providers.rerank.adapter import RerankAPIProvider
 from omnirelay.providers.rerank.cohere import COHERE
 from omnirelay.providers.rerank.jina import JINA
 from omnirelay.providers.rerank.wire import RerankDialect
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["COHERE_KIND", "JINA_KIND"]
 
 
 def _factory(dialect: RerankDialect) -> ProviderFactory:
-    def build(session: aiohttp.ClientSession, settings: Settings) -> object:
+    def build(session: aiohttp.ClientSession, settings: Settings, links: OutboundClient) -> object:
         relay = settings.relay
         return RerankAPIProvider(
             session,
