@@ -179,9 +179,7 @@ def test_the_up_front_check_refuses_the_same_spellings(url: str) -> None:
         asyncio.run(checked_addresses(url))
 
 
-def test_the_allow_list_covers_only_its_own_range(
-    origin: tuple[Origin, str], elsewhere: tuple[Origin, str]
-) -> None:
+def test_the_allow_list_covers_only_its_own_range(origin: tuple[Origin, str], elsewhere: tuple[Origin, str]) -> None:
     other, other_url = elsewhere
     assert refused(f"{other_url}/cat", LOOPBACK).code == "upstream_link_refused"
     assert other.hits == []

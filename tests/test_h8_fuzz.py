@@ -19,7 +19,7 @@ BODIES = {
 def test_fuzz(make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]) -> None:
     up = make_upstream()
     gw = make_gateway(**funded(), channels=[channel("up", up)], prices=[per_token()])
-    c = httpx.Client(base_url=gw.url, headers={"Authorization": f"Bearer {USER_KEY}", "x-api-key": USER_KEY, "anthropic-version": "2023-06-01"}, timeout=30)
+    c = httpx.Client(base_url=gw.url, headers={"Authorization": f"Bearer {USER_KEY}", "x-api-key": USER_KEY, "anthropic-version": "2023-06-01"}, timeout=10)
     bad = []
     for path, (base, fields) in BODIES.items():
         for f in fields:
@@ -29,8 +29,9 @@ def test_fuzz(make_upstream: Callable[..., Upstream], make_gateway: Callable[...
                     code = r.status_code
                 except Exception as e:
                     code = repr(e)
-                    c = httpx.Client(base_url=gw.url, headers={"Authorization": f"Bearer {USER_KEY}", "x-api-key": USER_KEY, "anthropic-version": "2023-06-01"}, timeout=30)
+                    c = httpx.Client(base_url=gw.url, headers={"Authorization": f"Bearer {USER_KEY}", "x-api-key": USER_KEY, "anthropic-version": "2023-06-01"}, timeout=10)
                 if code == 500 or not isinstance(code, int):
                     bad.append((path, f, repr(v)[:20], code))
+                    print("BAD", path, f, repr(v)[:20], code, flush=True)
     print("BAD", len(bad))
     for b in bad: print("BAD", b)

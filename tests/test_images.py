@@ -39,6 +39,7 @@ def setup(make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Ga
         channels=[channel("img", upstream, models=[*MODELS, "gpt-test"])],
         prices=[*PRICES, per_token()],
         images={"chat_models": ["dall-e-3"]},
+        outbound={"allow_networks": ["127.0.0.1/32"]},  # the fake upstream's image links are on loopback
     )
     return gateway, upstream
 
@@ -73,6 +74,8 @@ def test_url_answers_are_gateway_links_that_open_without_a_key(setup: tuple[Gate
         assert upstream.url not in item.url
         fetched = httpx.get(item.url)  # no key
         assert fetched.headers["content-type"] == "image/png"
+        assert fetched.headers["x-content-type-options"] == "nosniff"
+        assert fetched.headers["content-security-policy"] == "default-src 'none'; sandbox"
         assert opened(fetched.content).size == (256, 256)
     assert last_cost(gateway) == ("images.generations", 2 * 16_000)
 
@@ -146,6 +149,18 @@ def test_a_failed_call_is_refunded(setup: tuple[Gateway, Upstream]) -> None:
     upstream.knobs.status = None
     with pytest.raises(openai.BadRequestError):  # the upstream's own 400 is relayed
         client(gateway).images.generate(model="dall-e-3", prompt="x", n=2)
+    assert_ledger_balanced(gateway)
+
+
+def test_an_upstreams_image_link_to_a_private_address_is_not_fetched(
+    make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
+) -> None:
+    upstream = make_upstream()  # its links point at itself, on loopback, which nothing allow-lists here
+    gateway = make_gateway(**funded(), channels=[channel("img", upstream, models=MODELS)], prices=PRICES)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client(gateway).images.generate(model="dall-e-2", prompt="a red fox", size="256x256")
+    assert caught.value.status_code == 502 and "non-public address" in caught.value.message
+    assert last_cost(gateway) == ("images.generations", 0)
     assert_ledger_balanced(gateway)
 
 

@@ -6,6 +6,8 @@ import io
 import pickle
 import random
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +138,70 @@ def test_bytes_that_are_not_an_image_are_refused(describer: ImageDescriber) -> N
 def test_decompression_bombs_are_refused_before_decoding(describer: ImageDescriber) -> None:
     bomb = encode(Image.new("1", (10_000, 5_000)))  # 50 megapixels in a few kB
     assert len(bomb) < 100_000
-    with pytest.raises(NotAnImage, match="10000×5000 pixels, more than the 40 megapixels"):
+    with pytest.raises(NotAnImage, match="10000×5000 pixels, more than the 24 megapixels"):
         describer.describe(bomb)
+
+
+def _peak_rss_growth_mb(work: Callable[[], object]) -> float:
+    """How far the process's peak RSS rose above its RSS while ``work`` ran (Linux: VmHWM is reset first)."""
+
+    def status(field: str) -> int:
+        with open("/proc/self/status") as lines:
+            return next(int(line.split()[1]) for line in lines if line.startswith(field + ":"))
+
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pytest.skip("this kernel cannot reset the peak RSS (/proc/self/clear_refs)")
+    start = status("VmRSS")
+    work()
+    return (status("VmHWM") - start) / 1024
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_size(describer: ImageDescriber) -> None:
+    jpeg = encode(Image.new("RGB", (8000, 8000), (30, 90, 200)), "JPEG", quality=90)
+    describer.describe(jpeg)  # the model is loaded before measuring
+    started = time.monotonic()
+    described: list[Description] = []
+    growth = _peak_rss_growth_mb(lambda: described.append(describer.describe(jpeg)))
+    assert (described[0].width, described[0].height) == (8000, 8000)
+    assert described[0].palette[0] == "blue"
+    assert time.monotonic() - started < 5
+    assert growth < 60, f"peak RSS grew {growth:.0f} MB for a 64-megapixel JPEG (full size: 256 MB)"
+
+
+def test_a_picture_over_the_pixel_cap_is_refused_from_its_header(describer: ImageDescriber) -> None:
+    png = encode(Image.new("RGB", (6300, 6300), (200, 30, 30)))  # 39.7 megapixels, 128 kB
+    started = time.monotonic()
+    with pytest.raises(NotAnImage, match="6300×6300 pixels, more than the 24 megapixels .* PNG") as refused:
+        _peak_rss_growth_mb(lambda: describer.describe(png))
+    assert refused.value.status_code == 400 and "JPEG" in str(refused.value)
+    assert time.monotonic() - started < 1, "refused from the header, nothing decoded"
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "fmt"),
+    [("RGBA", 4800, "PNG"), ("I;16", 4800, "PNG"), ("RGB", 4800, "BMP"), ("P", 4800, "GIF"), ("RGB", 2400, "WEBP")],
+)
+def test_pictures_under_the_cap_decode_in_about_four_bytes_a_pixel(
+    describer: ImageDescriber, mode: str, size: int, fmt: str
+) -> None:
+    colour: Any = 30_000 if mode == "I;16" else 90 if mode == "P" else (40, 160, 60, 255)[: len(mode)]
+    data = encode(Image.new(mode, (size, size), colour), fmt)
+    describer.describe(encode(photo("coffee")))  # the model is loaded before measuring
+    described: list[Description] = []
+    growth = _peak_rss_growth_mb(lambda: described.append(describer.describe(data)))
+    assert (described[0].width, described[0].height) == (size, size)
+    assert growth < 140, f"peak RSS grew {growth:.0f} MB decoding a {size}×{size} {mode} {fmt}"
+
+
+def test_the_pixel_cap_is_set_per_call(describer: ImageDescriber) -> None:
+    png = encode(Image.new("RGB", (2000, 1500), "white"))
+    assert describer.describe(png).width == 2000
+    with pytest.raises(NotAnImage, match="2000×1500 pixels, more than the 2 megapixels"):
+        describer.describe(png, max_pixels=2_000_000)
+    large_jpeg = encode(Image.new("RGB", (4000, 4000), "white"), "JPEG")
+    assert describer.describe(large_jpeg, max_pixels=2_000_000).width == 4000, "decoded at 1/4 scale: 1 megapixel"
 
 
 def test_numbered_uses_keycap_digits() -> None:

@@ -25,6 +25,7 @@ from omnirelay.db.migrate import upgrade
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.files import FileStorage, LinkSigner, LocalFileStorage
 from omnirelay.invalidation import RedisInvalidation
+from omnirelay.outbound.fetch import OutboundClient, outbound_client
 from omnirelay.providers.registry import build_providers
 from omnirelay.relay.audio import AudioRelay
 from omnirelay.relay.chat import ChatRelay
@@ -62,6 +63,8 @@ class Runtime:
     rerank: RerankRelay
     files: FileStorage
     links: LinkSigner
+    outbound: OutboundClient
+    """Fetches the links upstreams answer with (MJ media, image URLs): the SSRF guard, ``outbound.*``."""
     images: ImagesRelay
     tasks: TaskRuntime
     providers: dict[str, object]
@@ -115,7 +118,8 @@ class Runtime:
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
         )
-        providers = build_providers(self.http, settings)
+        self.outbound = outbound_client(settings, settings.outbound.allow_networks)
+        providers = build_providers(self.http, settings, self.outbound)
         self.providers = providers
         self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
         self.gate = Gate(
@@ -135,6 +139,7 @@ class Runtime:
             ledger=self.ledger,
             catalog=self.catalog,
             gate=self.gate,
+            links=self.outbound,
             providers=providers,
         )
 
@@ -193,5 +198,6 @@ class Runtime:
         await self.writer.stop()
         await self.upkeep.stop()
         await self.http.close()
+        await self.outbound.close()
         await self.ledger.balances.close()
         await self.engine.dispose()

@@ -21,7 +21,7 @@ from omnirelay.midjourney.queries import MidjourneyQueries
 from omnirelay.midjourney.service import MidjourneyService
 from omnirelay.midjourney.wire import MidjourneyFamily
 from omnirelay.outbound.addresses import parse_networks
-from omnirelay.outbound.fetch import OutboundClient
+from omnirelay.outbound.fetch import OutboundClient, outbound_client
 from omnirelay.relay.gate import Gate
 from omnirelay.settings import Settings
 from omnirelay.tasks.callback_tokens import CallbackTokens
@@ -51,13 +51,13 @@ class TaskRuntime:
         ledger: Ledger,
         catalog: Catalog,
         gate: Gate,
+        links: OutboundClient,
         providers: dict[str, object],
     ) -> None:
         owner = worker_name()
         self._sqlite = engine.dialect.name == "sqlite"
         self._public_url = settings.server.public_url
-        self.media_fetcher = _fetcher(settings, settings.outbound.allow_networks)
-        self.webhook_sender = _fetcher(settings, settings.webhooks.allow_networks)
+        self.webhook_sender = outbound_client(settings, settings.webhooks.allow_networks)
         self.hooks = AccountHooks(engine, box)
         self.deliveries = DeliveryLog(engine)
         self.deliverer = Deliverer(engine, self.webhook_sender.session, self.hooks, settings.webhooks, owner)
@@ -93,7 +93,7 @@ class TaskRuntime:
         self.midjourney_media = MediaLinks(
             engine=self.engine,
             signer=signer,
-            fetcher=self.media_fetcher,
+            fetcher=links,
             max_bytes=settings.outbound.max_media_bytes,
         )
         self._webhook_worker = settings.webhooks.worker
@@ -113,16 +113,4 @@ class TaskRuntime:
     async def stop(self) -> None:
         await self.engine.stop()
         await self.deliverer.stop()
-        await self.media_fetcher.close()
         await self.webhook_sender.close()
-
-
-def _fetcher(settings: Settings, allow_networks: list[str]) -> OutboundClient:
-    outbound = settings.outbound
-    return OutboundClient(
-        parse_networks(allow_networks),
-        max_redirects=outbound.max_redirects,
-        max_ratio=outbound.max_decompression_ratio,
-        connect_timeout_s=settings.relay.connect_timeout_s,
-        read_timeout_s=settings.relay.read_timeout_s,
-    )

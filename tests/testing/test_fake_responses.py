@@ -53,7 +53,12 @@ def test_text_answer_usage_and_echoed_settings(fake: Fake) -> None:
     )
     assert answer.output_text == "Hello! You said: one two"
     assert answer.status == "completed" and answer.completed_at is not None and answer.id.startswith("resp_")
-    assert (answer.instructions, answer.metadata, answer.temperature, answer.store) == ("Be terse.", {"k": "v"}, 0.2, True)
+    assert (answer.instructions, answer.metadata, answer.temperature, answer.store) == (
+        "Be terse.",
+        {"k": "v"},
+        0.2,
+        True,
+    )
     assert answer.usage is not None
     assert (answer.usage.input_tokens, answer.usage.output_tokens, answer.usage.total_tokens) == (10, 5, 15)
     assert answer.usage.input_tokens_details.cached_tokens == 0
@@ -94,7 +99,12 @@ def test_reasoning_and_tool_call_stream_through_the_sdk(fake: Fake) -> None:
     ) as stream:
         kinds = [event.type for event in stream]
         final = stream.get_final_response()
-    assert kinds[:4] == ["response.created", "response.in_progress", "response.output_item.added", "response.reasoning_summary_part.added"]
+    assert kinds[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.reasoning_summary_part.added",
+    ]
     summary_end = kinds.index("response.reasoning_summary_part.done")
     assert set(kinds[4 : summary_end - 1]) == {"response.reasoning_summary_text.delta"}
     assert kinds[summary_end - 1 : summary_end + 3] == [
@@ -116,7 +126,10 @@ def test_reasoning_and_tool_call_stream_through_the_sdk(fake: Fake) -> None:
     assert (call.name, json.loads(call.arguments)) == ("lookup_sku", {"sku": "test"})
     assert final.usage is not None
     assert final.usage.output_tokens_details.reasoning_tokens == 22 and final.usage.output_tokens == 22 + 2
-    assert (final.usage.input_tokens_details.cached_tokens, final.usage.input_tokens_details.cache_write_tokens) == (6, 2)
+    assert (final.usage.input_tokens_details.cached_tokens, final.usage.input_tokens_details.cache_write_tokens) == (
+        6,
+        2,
+    )
 
 
 def test_function_call_round_trip_by_previous_response_and_by_client_state(fake: Fake) -> None:
@@ -128,7 +141,11 @@ def test_function_call_round_trip_by_previous_response_and_by_client_state(fake:
     chained = client.responses.create(model="gpt-5.4", tools=[TOOL], previous_response_id=first.id, input=[output])
     assert chained.output_text == 'lookup_sku returned: {"price": 12.5}'
     assert chained.previous_response_id == first.id
-    replayed = [{"role": "user", "content": "Price of A-17?"}, *[i.model_dump(exclude_none=True) for i in first.output], output]
+    replayed = [
+        {"role": "user", "content": "Price of A-17?"},
+        *[i.model_dump(exclude_none=True) for i in first.output],
+        output,
+    ]
     stateless = client.responses.create(model="gpt-5.4", tools=[TOOL], store=False, input=replayed)  # type: ignore[arg-type]
     assert stateless.output_text == chained.output_text
     replayed[1] = {**replayed[1], "encrypted_content": "gAAAAAedited"}
@@ -158,10 +175,13 @@ def test_previous_response_id_chains_history_and_store_false_is_forgotten(fake: 
     assert second.usage is not None and first.usage is not None
     # history: "one two" (2+3) + the reply "Hello! You said: one two" (5+3) + "three" (1+3)
     assert second.usage.input_tokens == 5 + 8 + 4
-    assert client.responses.input_tokens.count(model="gpt-test", input="three", previous_response_id=first.id).input_tokens == 17
+    assert (
+        client.responses.input_tokens.count(model="gpt-test", input="three", previous_response_id=first.id).input_tokens
+        == 17
+    )
     with pytest.raises(openai.BadRequestError) as unknown:
         client.responses.create(model="gpt-test", input="x", previous_response_id="resp_nope")
-    assert unknown.value.param == "previous_response_id"  # type: ignore[attr-defined]
+    assert unknown.value.body["param"] == "previous_response_id"  # type: ignore[index]
     forgotten = client.responses.create(model="gpt-test", input="x", store=False)
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model="gpt-test", input="y", previous_response_id=forgotten.id)
@@ -172,12 +192,13 @@ def test_retrieve_delete_and_input_items(fake: Fake) -> None:
     items: Any = [{"role": "user", "content": f"m{i}"} for i in range(5)]
     created = client.responses.create(model="gpt-test", input=items)
     assert client.responses.retrieve(created.id).output_text == created.output_text
-    listed = client.responses.input_items.list(created.id)
-    assert [item.content[0].text for item in listed.data] == ["m4", "m3", "m2", "m1", "m0"]  # type: ignore[union-attr]
-    page = client.responses.input_items.list(created.id, order="asc", limit=2)
-    assert [item.content[0].text for item in page.data] == ["m0", "m1"] and page.has_more  # type: ignore[union-attr]
-    rest = client.responses.input_items.list(created.id, order="asc", limit=10, after=page.last_id)
-    assert [item.content[0].text for item in rest.data] == ["m2", "m3", "m4"] and not rest.has_more  # type: ignore[union-attr]
+    listed: Any = client.responses.input_items.list(created.id)
+    assert [item.content[0].text for item in listed.data] == ["m4", "m3", "m2", "m1", "m0"]
+    assert listed.data[0].id.startswith("msg_") and listed.first_id == listed.data[0].id
+    page: Any = client.responses.input_items.list(created.id, order="asc", limit=2)
+    assert [item.content[0].text for item in page.data] == ["m0", "m1"] and page.has_more
+    rest: Any = client.responses.input_items.list(created.id, order="asc", limit=10, after=page.last_id)
+    assert [item.content[0].text for item in rest.data] == ["m2", "m3", "m4"] and not rest.has_more
     client.responses.delete(created.id)
     with pytest.raises(openai.NotFoundError, match=f"Response with id '{created.id}' not found"):
         client.responses.retrieve(created.id)
@@ -203,8 +224,16 @@ def test_input_tokens_and_compact(fake: Fake) -> None:
     [
         ({"model": "m", "messages": [{"role": "user", "content": "x"}]}, "messages", "Unknown parameter"),
         ({"model": "m", "input": "x", "max_tokens": 20}, "max_tokens", "Unknown parameter"),
-        ({"model": "m", "input": "x", "tools": [{"type": "function", "function": {"name": "f"}}]}, "tools[0].name", "Missing"),
-        ({"model": "m", "input": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]}, "input[0].content[0].type", "Invalid value: 'text'"),
+        (
+            {"model": "m", "input": "x", "tools": [{"type": "function", "function": {"name": "f"}}]},
+            "tools[0].name",
+            "Missing",
+        ),
+        (
+            {"model": "m", "input": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]},
+            "input[0].content[0].type",
+            "Invalid value: 'text'",
+        ),
         ({"model": "m", "input": [{"type": "mystery"}]}, "input[0].type", "Invalid value: 'mystery'"),
         ({"model": "m", "input": "x", "max_output_tokens": 5}, "max_output_tokens", "below minimum"),
         ({"input": "x"}, "model", "Missing required parameter"),
@@ -225,10 +254,16 @@ def test_truncation_incomplete_and_failed_streams(fake: Fake) -> None:
     assert (short.status, short.incomplete_details.reason) == ("incomplete", "max_output_tokens")  # type: ignore[union-attr]
     assert short.output[0].status == "incomplete" and len(short.output_text.split()) == 16  # type: ignore[union-attr]
     events = _events(url, {"model": "gpt-test", "input": "x", "stream": True, "max_output_tokens": 16})
-    assert events[-1]["type"] == "response.incomplete" and events[-1]["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert events[-1]["type"] == "response.incomplete" and events[-1]["response"]["incomplete_details"] == {
+        "reason": "max_output_tokens"
+    }
     upstream.knobs.reply, upstream.knobs.fail_stream_after = "a b c", 1
     failed = _events(url, {"model": "gpt-test", "input": "x", "stream": True})
-    assert [e["type"] for e in failed][-3:] == ["response.content_part.added", "response.output_text.delta", "response.failed"]
+    assert [e["type"] for e in failed][-3:] == [
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.failed",
+    ]
     assert failed[-1]["response"]["error"] == {"code": "server_error", "message": "fake upstream error"}
     assert failed[-1]["response"]["usage"] is None
     assert [e["sequence_number"] for e in failed] == list(range(len(failed)))

@@ -23,6 +23,7 @@ from omnirelay.channels.crypto import SecretBox
 from omnirelay.channels.model import Channel
 from omnirelay.db.tables import channels
 from omnirelay.errors import InvalidRequest, NotFound, OmniRelayError
+from omnirelay.outbound.fetch import outbound_client
 from omnirelay.providers.base import ChatProvider, EmbeddingsProvider, ModelLister, RerankProvider, UpstreamCall
 from omnirelay.providers.kind import TEST_ENDPOINTS, ChannelKind
 from omnirelay.providers.registry import KINDS, build_providers, capable, stored_base_url
@@ -204,6 +205,10 @@ async def run_stored_channel_test(
     if row is None:
         raise NotFound(f"No channel with id {channel_id}.")
     channel = Channel.from_row(row, box.open(row["secrets"]), stored_base_url)
-    async with aiohttp.ClientSession() as session:
-        providers = build_providers(session, settings)
-        return await run_channel_test(channel, providers, model=model, endpoint=endpoint)
+    links = outbound_client(settings, settings.outbound.allow_networks)
+    try:
+        async with aiohttp.ClientSession() as session:
+            providers = build_providers(session, settings, links)
+            return await run_channel_test(channel, providers, model=model, endpoint=endpoint)
+    finally:
+        await links.close()

@@ -21,11 +21,12 @@ import aiohttp
 from yarl import URL
 
 from omnirelay.errors import NotFound, UpstreamError, UpstreamTimeout
-from omnirelay.outbound.addresses import Network
+from omnirelay.outbound.addresses import Network, parse_networks
 from omnirelay.outbound.decoding import BodyDecoder, decoder_for
 from omnirelay.outbound.guard import GuardedResolver, OutboundRefused, check_literal_host
+from omnirelay.settings import Settings
 
-__all__ = ["FetchPolicy", "FetchedStream", "OutboundClient"]
+__all__ = ["FetchPolicy", "FetchedStream", "OutboundClient", "outbound_client"]
 
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -165,3 +166,15 @@ class OutboundClient:
             response.close()
             raise
         return FetchedStream(response, media_type, decoder)
+
+
+def outbound_client(settings: Settings, allow_networks: Sequence[str]) -> OutboundClient:
+    """A client under ``settings.outbound``'s caps, reaching private ranges only in ``allow_networks``."""
+    outbound = settings.outbound
+    return OutboundClient(
+        parse_networks(allow_networks),
+        max_redirects=outbound.max_redirects,
+        max_ratio=outbound.max_decompression_ratio,
+        connect_timeout_s=settings.relay.connect_timeout_s,
+        read_timeout_s=settings.relay.read_timeout_s,
+    )

@@ -15,13 +15,13 @@ import aiohttp
 
 from omnirelay.channels.base_url import normalise_base_url
 from omnirelay.errors import InvalidRequest
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.anthropic.kind import ANTHROPIC
 from omnirelay.providers.kind import ChannelKind
 from omnirelay.providers.local.kind import LOCAL
 from omnirelay.providers.midjourney_proxy.kind import MIDJOURNEY
 from omnirelay.providers.openai_compat.kind import OPENAI
 from omnirelay.providers.rerank.kind import COHERE_KIND, JINA_KIND
-from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["CHANNEL_TYPES", "KINDS", "build_providers", "capable", "checked_base_url", "stored_base_url"]

@@ -36,13 +36,13 @@ def model_info(model: str) -> dict[str, Any]:
     return info
 
 
-def supports(models: list[str], model: str, method: str) -> None:
+def supports(models: list[str], model: str, method: str, version: str = "v1beta") -> None:
     """Raise the real 404 unless ``model`` is listed and serves ``method``."""
     wanted = _METHOD_OF.get(method, method)
     if model not in models or wanted not in model_info(model)["supportedGenerationMethods"]:
         raise GeminiError(
             404,
-            f"models/{model} is not found for API version v1beta, or is not supported for {wanted}. "
+            f"models/{model} is not found for API version {version}, or is not supported for {wanted}. "
             "Call ListModels to see the list of available models and their supported methods.",
         )
 

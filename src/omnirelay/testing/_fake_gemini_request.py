@@ -2,11 +2,12 @@
 
 Like Google's JSON parser, it reads snake_case names as their camelCase twins (the official
 ``google-genai`` SDK sends nested config objects in snake_case) and refuses names it does not know
-(``Unknown name "messages"``). It checks
-that every ``functionResponse`` turn answers the model turn just before it, and that every
-``thoughtSignature`` in the history is one the fake issued for that part: signatures are derived
-from the model and the part's content (the call's name and args, or the turn's text), so a
-byte-identical round trip passes on any fake instance and an edited one does not.
+(``Unknown name "messages"``). It checks that every ``functionResponse`` turn answers the model
+turn just before it, and that every ``thoughtSignature`` in the history holds the bytes the fake
+issued for that part (standard or URL-safe base64, as Google reads ``bytes`` fields; the SDK
+re-encodes URL-safe). Signatures are derived from the model and the part's content (the call's
+name and args, or the turn's text), so a byte-identical round trip passes on any fake instance
+and an edited one does not.
 """
 
 from __future__ import annotations
@@ -168,6 +169,17 @@ def _answers_problem(contents: list[dict[str, Any]]) -> None:
             )
 
 
+def _bytes(value: Any, where: str) -> bytes:
+    """A ``bytes`` field as Google reads it: standard or URL-safe base64, padded or not."""
+    text = str(value).replace("+", "-").replace("/", "_")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise GeminiError(
+            400, f"Invalid value at '{where}' (TYPE_BYTES), Base64 decoding failed for \"{value}\""
+        ) from None
+
+
 def _signature_problem(model: str, content: dict[str, Any], where: str) -> None:
     text = turn_text(content["parts"])
     for i, part in enumerate(content["parts"]):
@@ -176,7 +188,7 @@ def _signature_problem(model: str, content: dict[str, Any], where: str) -> None:
             continue
         call = part.get("functionCall")
         payload = {"name": call.get("name"), "args": call.get("args") or {}} if isinstance(call, dict) else text
-        if signature != thought_signature(model, payload):
+        if _bytes(signature, f"{where}.parts[{i}].thought_signature") != _bytes(thought_signature(model, payload), ""):
             raise GeminiError(400, f"Corrupted thought signature at {where}.parts[{i}].")
 
 

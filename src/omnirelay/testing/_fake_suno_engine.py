@@ -47,6 +47,7 @@ class SunoTask:
     finish_time: int = 0
     fail_reason: str = ""
     progress: str = "0%"
+    releases_seen: int = 0
     runner: asyncio.Task[None] | None = field(default=None, repr=False)
     last_notify: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -109,6 +110,7 @@ class SunoEngine:
         task = SunoTask(str(uuid.uuid4()), "MUSIC", clips, int(time.time()), notify_hook=notify_hook or None)
         for clip in clips:
             self.add_clip(clip)
+        task.releases_seen = self._releases
         self.tasks[task.id] = task
         self._refresh(task, 0, 1)
         task.runner = self._spawn(self._run(task, self._planned_failure(clips)))
@@ -128,6 +130,7 @@ class SunoEngine:
         return task
 
     def release(self) -> None:
+        """Let every task started so far complete, wherever it is in its walk (``knobs.hold``)."""
         self._releases += 1
 
     async def close(self) -> None:
@@ -161,14 +164,13 @@ class SunoEngine:
                 self._fail(task, failure or "")
                 return
             if step == last:
-                await self._wait_release()
+                await self._wait_release(task)
             for index, clip in enumerate(task.clips):
                 _advance(clip, stages[min(step, last - 1) if step < last + index else last])
             self._refresh(task, step, total)
 
-    async def _wait_release(self) -> None:
-        seen = self._releases
-        while self.knobs.hold and self._releases == seen:  # noqa: ASYNC110 - knob and release() come from other threads
+    async def _wait_release(self, task: SunoTask) -> None:
+        while self.knobs.hold and self._releases == task.releases_seen:  # noqa: ASYNC110 - knob and release() come from other threads
             await asyncio.sleep(_HOLD_POLL_S)
 
     def _fail(self, task: SunoTask, reason: str) -> None:

@@ -157,7 +157,7 @@ class FakeGemini:
         await self._open(request)
         model = request.path_params["name"]
         if model not in self.knobs.models:
-            raise GeminiError(404, f"models/{model} is not found for API version v1beta.")
+            raise GeminiError(404, f"models/{model} is not found for API version {request.url.path.split('/')[1]}.")
         return _json(model_info(model))
 
     async def _post(self, request: Request) -> Response:
@@ -166,7 +166,7 @@ class FakeGemini:
         handler = self._methods.get(method)
         if handler is None:
             raise GeminiError(404, f"Method not found: models.{method or '(none)'}.")
-        supports(self.knobs.models, model, method)
+        supports(self.knobs.models, model, method, request.url.path.split("/")[1])
         if not isinstance(body, dict):
             raise GeminiError(400, "Invalid JSON payload received. Expected an object.")
         if self.knobs.latency_s:

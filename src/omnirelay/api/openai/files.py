@@ -175,11 +175,14 @@ async def retrieve_file(request: Request) -> Response:
 
 
 def file_response(storage: FileStorage, stored: StoredFile, *, attachment: bool) -> StreamingResponse:
-    """Stream a stored file's content with its length and type."""
+    """Stream a stored file's content with its length and type; never run as a page on this origin
+    (uploads and upstream images may hold HTML or SVG): ``nosniff`` and a sandboxing CSP."""
     disposition = "attachment" if attachment else "inline"
     headers = {
         "content-length": str(stored.size),
         "content-disposition": f"{disposition}; filename*=UTF-8''{quote(stored.filename)}",
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'; sandbox",
     }
     return StreamingResponse(storage.open(stored.owner, stored.id), media_type=stored.content_type, headers=headers)
 

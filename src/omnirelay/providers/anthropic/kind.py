@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 
 from omnirelay.channels.base_url import BaseURLRule, strip_suffixes
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.anthropic.adapter import AnthropicProvider
 from omnirelay.providers.kind import ChannelKind
-from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["ANTHROPIC"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import aiohttp
 
 from omnirelay.channels.base_url import BaseURLRule
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.kind import ChannelKind
 from omnirelay.providers.local.adapter import LOCAL_EMBEDDING_MODEL, LocalProvider
 from omnirelay.providers.local.chat import CHAT_MODELS, chat_missing
 from omnirelay.providers.local.midjourney import LOCAL_MJ_MODELS
 from omnirelay.providers.local.rerank import LOCAL_RERANK_MODEL
 from omnirelay.providers.local.speech import SPEECH_MODELS
-from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["LOCAL"]

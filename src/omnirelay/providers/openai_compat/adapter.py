@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.base import (
     ChatResult,
     EmbeddingsResult,
@@ -77,6 +78,7 @@ class OpenAICompatProvider(OpenAIAudioMixin):
     def __init__(
         self,
         session: aiohttp.ClientSession,
+        links: OutboundClient,
         *,
         connect_timeout_s: float,
         read_timeout_s: float,
@@ -86,7 +88,7 @@ class OpenAICompatProvider(OpenAIAudioMixin):
         self._connect = connect_timeout_s
         self._read = read_timeout_s
         self._total = max_request_s
-        self._images = OpenAIImages(session, self._timeout)
+        self._images = OpenAIImages(session, links, self._timeout)
 
     def _timeout(self, call_timeout: float | None) -> aiohttp.ClientTimeout:
         """``sock_read`` bounds the wait for each chunk; ``total`` bounds the whole call, body included."""

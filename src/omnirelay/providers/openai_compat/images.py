@@ -2,7 +2,9 @@
 
 Generations go as JSON, edits and variations as multipart forms with the client's files.
 Whatever the upstream answers with, inline base64 or links, comes back as image bytes: a
-link is downloaded at once (it would expire, and it must never reach the client).
+link is downloaded at once (it would expire, and it must never reach the client), through the
+outbound guard (public or ``outbound.allow_networks`` hosts only, redirects re-checked, size
+and decompression capped, image types only).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Callable
 import aiohttp
 import orjson
 
-from omnirelay.errors import UpstreamError
+from omnirelay.errors import OmniRelayError, UpstreamError
+from omnirelay.outbound.fetch import FetchPolicy, OutboundClient
 from omnirelay.providers.base import GeneratedImage, ImagesResult, ImageUpload, UpstreamCall
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
 from omnirelay.providers.openai_compat.images_transform import (
@@ -28,6 +31,8 @@ __all__ = ["OpenAIImages"]
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 """Largest image downloaded from an upstream's link."""
+_LINKED = FetchPolicy(("image/", "application/octet-stream"), MAX_IMAGE_BYTES)
+"""Object stores often label images as bytes; what they hold is sniffed after the download."""
 
 
 def _form(call: UpstreamCall, files: tuple[ImageUpload, ...]) -> aiohttp.FormData:
@@ -40,8 +45,14 @@ def _form(call: UpstreamCall, files: tuple[ImageUpload, ...]) -> aiohttp.FormDat
 
 
 class OpenAIImages:
-    def __init__(self, session: aiohttp.ClientSession, timeout: Callable[[float | None], aiohttp.ClientTimeout]):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        links: OutboundClient,
+        timeout: Callable[[float | None], aiohttp.ClientTimeout],
+    ):
         self._session = session
+        self._links = links
         self._timeout = timeout
 
     async def create(self, call: UpstreamCall, operation: str, files: tuple[ImageUpload, ...]) -> ImagesResult:
@@ -87,15 +98,7 @@ class OpenAIImages:
 
     async def _download(self, url: str, call: UpstreamCall) -> bytes:
         """The upstream's link, fetched without the channel's key (links are pre-signed)."""
-        with map_transport_errors(call.base_url):
-            async with self._session.get(url, timeout=self._timeout(call.timeout_s)) as response:
-                if response.status >= 400:
-                    raise UpstreamError(f"upstream {call.base_url}: its image link answered {response.status}")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.content.iter_chunked(256 * 1024):
-                    size += len(chunk)
-                    if size > MAX_IMAGE_BYTES:
-                        raise UpstreamError(f"upstream {call.base_url}: an image is over {MAX_IMAGE_BYTES} bytes")
-                    chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await (await self._links.open(url, _LINKED)).read()
+        except OmniRelayError as exc:
+            raise UpstreamError(f"upstream {call.base_url}: its image link failed: {exc.message}") from exc

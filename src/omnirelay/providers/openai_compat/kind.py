@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 
 from omnirelay.channels.base_url import BaseURLRule, add_when_bare
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.kind import ChannelKind
 from omnirelay.providers.openai_compat.adapter import OpenAICompatProvider
-from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["OPENAI"]

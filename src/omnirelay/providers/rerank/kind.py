@@ -5,12 +5,12 @@ from __future__ import annotations
 import aiohttp
 
 from omnirelay.channels.base_url import BaseURLRule, strip_suffixes
+from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.kind import ChannelKind, ProviderFactory
 from omnirelay.providers.rerank.adapter import RerankAPIProvider
 from omnirelay.providers.rerank.cohere import COHERE
 from omnirelay.providers.rerank.jina import JINA
 from omnirelay.providers.rerank.wire import RerankDialect
-from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.settings import Settings
 
 __all__ = ["COHERE_KIND", "JINA_KIND"]
