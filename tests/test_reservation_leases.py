@@ -27,6 +27,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from conftest import ADMIN_KEY, USER_KEY
 from mj_support import wait_for
+from omnirelay.admin.accounts import create_account
+from omnirelay.billing.balances import MemoryBalances
+from omnirelay.billing.recovery import Released, release_stale_reservations
+from omnirelay.db.engine import create_engine, now_ms
+from omnirelay.db.migrate import upgrade
+from omnirelay.db.writebehind import LedgerRow, WriteBehind
 from omnirelay.testing import FakeOpenAI, FakeOpenAIKnobs, serve_in_thread
 from serve_process import clean_env, free_port
 
@@ -165,3 +171,33 @@ def test_a_live_process_keeps_its_hold_and_a_dead_ones_is_released_once(
     assert asyncio.run(_entries(database_url, rid)) == kinds == ["reserve", "release"]
     balance, total = asyncio.run(_balance(database_url))
     assert balance == total == BALANCE
+
+
+def test_a_late_settle_of_a_released_reservation_is_refused_by_the_store(tmp_path: Path, database_url: str) -> None:
+    """A process cut off from the store past its lease settles after its hold was released: never twice."""
+
+    async def scenario() -> tuple[list[str], int, int, int]:
+        engine = create_engine(database_url)
+        await upgrade(engine)
+        await create_account(engine, "acme", balance=1000)
+        writer = WriteBehind(engine, flush_interval_s=60, batch_size=100, spill_path=tmp_path / "spill.jsonl")
+        writer.add_entry(LedgerRow(1, None, "req-1", "reserve", -100, now_ms(), "cut-off-process"))
+        await writer.flush()
+        async with MemoryBalances().external() as external:  # the cut-off process holds no lease
+            released = await release_stale_reservations(engine, external, older_than_s=900, lease_s=30, by="other")
+        assert released == [Released(1, None, 100)]
+        writer.add_entry(LedgerRow(1, None, "req-1", "settle", 40, now_ms(), "cut-off-process"))
+        writer.add_entry(LedgerRow(1, None, "req-2", "reserve", -7, now_ms(), "cut-off-process"))
+        await writer.flush()
+        async with engine.connect() as conn:
+            kinds = list(await conn.scalars(sa.text("SELECT kind FROM ledger_entries ORDER BY id")))
+            balance = int(await conn.scalar(sa.text("SELECT balance FROM accounts")))
+            total = int(await conn.scalar(sa.text("SELECT SUM(amount) FROM ledger_entries")))
+            letters = int(await conn.scalar(sa.text("SELECT COUNT(*) FROM dead_letters")))
+        await engine.dispose()
+        return kinds, balance, total, letters
+
+    kinds, balance, total, letters = asyncio.run(scenario())
+    assert kinds == ["topup", "reserve", "release", "reserve"]  # the row behind the refused one still commits
+    assert balance == total == 1000 - 7
+    assert letters == 1

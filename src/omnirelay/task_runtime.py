@@ -57,6 +57,7 @@ class TaskRuntime:
         owner = worker_name()
         self._sqlite = engine.dialect.name == "sqlite"
         self._public_url = settings.server.public_url
+        self._catalog = catalog
         self.webhook_sender = outbound_client(settings, settings.webhooks.allow_networks)
         self.hooks = AccountHooks(engine, box)
         self.deliveries = DeliveryLog(engine)
@@ -104,7 +105,7 @@ class TaskRuntime:
         self.engine.start()
         if self._webhook_worker:
             self.deliverer.start()
-        if not self._public_url:
+        if not self._public_url and any(c.type == "midjourney" for c in self._catalog.snapshot.channels.values()):
             log.warning(
                 "server.public_url is not set: Midjourney links and upstream callback URLs use the address "
                 "each request arrived on; set it to the URL clients and upstreams reach this gateway at"

@@ -187,7 +187,6 @@ class SunoEngine:
             task.start_time = now
         if task.status in _DONE:
             task.finish_time = task.finish_time or now
-            task.start_time = task.start_time or now
             task.progress = "100%"
             errors = [clip.error_message for clip in task.clips if clip.error_message]
             task.fail_reason = errors[0] if task.status == "FAILURE" and errors else task.fail_reason
