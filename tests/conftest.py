@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from omnirelay.app import create_app
+from omnirelay.db.tables import channels as channels_table
 from omnirelay.settings import Settings
 from omnirelay.testing import FakeOpenAI, FakeOpenAIKnobs, serve_in_thread
 
@@ -249,3 +250,17 @@ def assert_ledger_balanced(gateway: Gateway) -> None:
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 """For tests whose subject never reaches the store (input validation, format variations):
 one run on SQLite is enough, the store-touching paths are covered on both elsewhere."""
+
+
+def forget_offered_models(url: str) -> None:
+    """The store as a version before ``offered_models`` left it: only the channel's models say what it knew."""
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.update(channels_table).values(offered_models=None))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 from conftest import USER_KEY, Gateway, Upstream, assert_ledger_balanced, channel, funded, per_token, sqlite_only
 from omnirelay.cli import app as cli_app
+from omnirelay.db.tables import api_keys, config_revision
 from omnirelay.errors import Overloaded
 from omnirelay.providers.local.workers import LocalWork
 from omnirelay.settings import LocalSettings, SettingsError, load_settings
@@ -57,7 +58,9 @@ def openai_error(response: httpx.Response, status: int, param: str | None) -> di
 
 
 @pytest.fixture
-def chat_gateway(make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]) -> tuple[Gateway, Upstream]:
+def chat_gateway(
+    make_upstream: Callable[..., Upstream], make_gateway: Callable[..., Gateway]
+) -> tuple[Gateway, Upstream]:
     upstream = make_upstream()
     gateway = make_gateway(**funded(BALANCE), channels=[channel("up", upstream)], prices=[per_token()])
     return gateway, upstream
@@ -169,8 +172,8 @@ async def _store_limit(url: str, **limits: int) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(sa.text("UPDATE api_keys SET " + ", ".join(f"{k} = :{k}" for k in limits)), limits)
-            await conn.execute(sa.text("UPDATE config_revision SET value = value + 1"))
+            await conn.execute(sa.update(api_keys).values(**limits))
+            await conn.execute(sa.update(config_revision).values(value=config_revision.c.value + 1))
     finally:
         await engine.dispose()
 
@@ -287,6 +290,9 @@ def test_numbers_beyond_the_store_are_400s_on_the_client_endpoints(make_gateway:
     assert client.get("/v1/files").json()["data"] == [], "nothing was stored"
     listed = client.get("/mj/task/list", params={"limit": SUPERSCRIPT_TWO})
     assert listed.status_code == 400 and "limit" in listed.json()["description"]
+    for value in (DIGITS_5000, SUPERSCRIPT_TWO):
+        clip = client.get(f"/mj/video/1234567890123456/{value}")
+        assert clip.status_code == 400 and clip.json()["code"] == 4, clip.text
     assert balance(gateway) == BALANCE
 
 

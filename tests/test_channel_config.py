@@ -129,6 +129,21 @@ def test_an_unusable_base_url_is_refused_naming_the_field_and_the_form(
 
 
 @sqlite_only
+@pytest.mark.parametrize(
+    ("field", "value"), [("priority", 2**40), ("priority", -(2**40)), ("weight", 2**31), ("weight", -1)]
+)
+def test_routing_numbers_outside_the_stored_range_are_refused_naming_the_field(
+    make_gateway: Callable[..., Gateway], field: str, value: int
+) -> None:
+    gateway = make_gateway()
+    body = {"name": "wide", "base_url": "https://example.com/v1", "models": ["m"], field: value}
+    response = gateway.admin.post("/api/admin/channels", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == field
+    assert "wide" not in str(gateway.admin_json("GET", "/api/admin/channels"))
+
+
+@sqlite_only
 def test_a_settings_file_channel_with_an_unusable_url_stops_the_start(
     make_gateway: Callable[..., Gateway], capfd: pytest.CaptureFixture[str]
 ) -> None:

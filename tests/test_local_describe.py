@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import pickle
 import random
@@ -11,13 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import skimage.data
 from PIL import Image, ImageEnhance, ImageFilter
 
+from conftest import USER_KEY, Gateway, funded, sqlite_only
 from offline import run_offline
 from omnirelay.providers.local.describe import Description, ImageDescriber, NotAnImage, numbered
+from omnirelay.providers.local.describe.image import decode
 from omnirelay.providers.local.describe.torch_weights import UnsafeCheckpoint, read_state_dict
 
 
@@ -269,3 +273,40 @@ def test_describe_needs_no_network(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "offline ok" in done.stdout
     assert (tmp_path / "efficientnet-lite0.onnx").is_file(), "the ONNX file was generated offline too"
+
+
+def test_exif_rotation_is_applied_to_reduced_pictures_too() -> None:
+    image = Image.new("RGB", (3000, 1500), "white")
+    exif = image.getexif()
+    exif[0x0112] = 6
+    for fmt in ("JPEG", "PNG"):
+        decoded = decode(encode(image, fmt, exif=exif))
+        assert (decoded.width, decoded.height) == (1500, 3000)
+        assert decoded.rgb.height > decoded.rgb.width and min(decoded.rgb.size) < 1024
+
+
+@sqlite_only
+def test_describe_through_the_gateway_refuses_a_large_png_and_takes_a_large_jpeg(
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    price = {"model": "mj_describe", "mode": "per_call", "per_call": 50_000}
+    gateway = make_gateway(**funded(10_000_000), prices=[price])
+    client = httpx.Client(base_url=gateway.url, headers={"Authorization": f"Bearer {USER_KEY}"}, timeout=60)
+
+    def describe(data: bytes) -> dict[str, Any]:
+        answer: dict[str, Any] = client.post(
+            "/mj/submit/describe", json={"base64": base64.b64encode(data).decode()}
+        ).json()
+        return answer
+
+    refused = describe(encode(Image.new("RGB", (6300, 6300), (200, 30, 30))))
+    assert refused["code"] == 4 and "6300×6300 pixels, more than the 24 megapixels" in refused["description"]
+    assert gateway.admin_json("GET", "/api/admin/accounts/1")["balance"] == 10_000_000
+    accepted = describe(encode(Image.new("RGB", (6300, 6300), (200, 30, 30)), "JPEG"))
+    assert accepted["code"] == 1
+    deadline = time.monotonic() + 30
+    while (task := client.get(f"/mj/task/{accepted['result']}/fetch").json())["status"] != "SUCCESS":
+        assert time.monotonic() < deadline, task
+        time.sleep(0.1)
+    assert "--ar 1:1" in task["prompt"] and "red" in task["prompt"]
+    assert gateway.admin_json("GET", "/api/admin/accounts/1")["balance"] == 10_000_000 - 50_000

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import openai
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from conftest import USER_KEY, Gateway, funded
+from conftest import USER_KEY, Gateway, forget_offered_models, funded
 from offline import run_offline
-from omnirelay.db.tables import channels
 
 MODEL = "minilm-l6-biencoder-rerank"
 PASSAGES = [
@@ -64,26 +60,12 @@ def test_local_rerank_refuses_the_embedding_model(make_gateway: Callable[..., Ga
     assert response.json()["error"]["param"] == "model" and MODEL in response.json()["error"]["message"]
 
 
-def _forget_offered(url: str) -> None:
-    """The store as a version before ``offered_models`` left it: only the channel's models say what it knew."""
-
-    async def run() -> None:
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(sa.update(channels).values(offered_models=None))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 def test_an_older_local_channel_gains_the_rerank_model(make_gateway: Callable[..., Gateway]) -> None:
     old = make_gateway(**funded())
     local = next(c for c in old.admin_json("GET", "/api/admin/channels")["data"] if c["name"] == "local")
     old.admin_json("PATCH", f"/api/admin/channels/{local['id']}", json={"models": ["all-minilm-l6-v2"]})
     old.admin.delete(f"/api/admin/prices/{MODEL}")
-    _forget_offered(old.settings.effective_database_url)
+    forget_offered_models(old.settings.effective_database_url)
     restarted = make_gateway(**funded())  # the same store, as after an upgrade
     channel = restarted.admin_json("GET", f"/api/admin/channels/{local['id']}")
     assert channel["models"][0] == "all-minilm-l6-v2" and MODEL in channel["models"]

@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, forget_offered_models, funded, sqlite_only
 from offline import run_offline
 
 STT, TTS = "whisper-tiny.en", "piper-joe"
@@ -170,6 +170,7 @@ def test_an_older_local_channel_gains_the_speech_models(make_gateway: Callable[.
         "PATCH", f"/api/admin/channels/{local['id']}", json={"models": ["all-minilm-l6-v2"], "priority": -50}
     )
     older.admin_json("PUT", "/api/admin/prices/piper-joe", json={"mode": "per_call", "per_call": 7})
+    forget_offered_models(older.settings.effective_database_url)  # as a store from before offered_models
     newer = make_gateway(**funded())  # the next start on the same store
     again = newer.admin_json("GET", f"/api/admin/channels/{local['id']}")
     assert STT in again["models"] and TTS in again["models"] and "all-minilm-l6-v2" in again["models"]

@@ -49,7 +49,7 @@ class RedisInvalidation:
                             await self._on_change()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis away (an outage, not a bug): polling still works; reconnect shortly
+            except Exception as exc:  # noqa: BLE001 - Redis away (an outage): polling still works; reconnect soon
                 log.warning("redis invalidation listener failed; retrying", error=repr(exc))
                 await asyncio.sleep(1)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from serve_process import free_port
 from suno_support import (
     INFO_KEYS,
     KEY,
@@ -247,3 +250,28 @@ def test_latency_dialect_and_recording(suno: Env) -> None:
     recorded = [(r.method, r.path, r.json) for r in fake.requests]
     assert ("POST", "/suno/fetch", {"ids": []}) in recorded and recorded[-1] == ("GET", "/api/get_limit", None)
     assert fake.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_cli_serves_the_fake_with_its_options() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "omnirelay", "fake-upstream", "suno", "--port", str(port), "--api-key", KEY]
+    flags = ["--dialect", "gcui", "--step-ms", "10", "--clip-seconds", "2"]
+    process = subprocess.Popen([*command, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/api/get_limit")
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as client:
+            made = client.post("/api/generate", json={"prompt": "tiny"}).json()
+            assert wait_clips(client, [made[0]["id"]])[0]["duration"] == 2.0
+            assert client.post("/suno/fetch", json={"ids": []}).status_code == 404  # --dialect gcui
+        assert httpx.get(url + "/api/get_limit").status_code == 401
+    finally:
+        process.terminate()
+        process.wait(10)

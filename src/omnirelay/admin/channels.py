@@ -15,6 +15,7 @@ from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import channels
 from omnirelay.errors import InvalidRequest, NotFound
+from omnirelay.integers import INT32_MAX
 from omnirelay.providers.registry import CHANNEL_TYPES, checked_base_url
 
 __all__ = [
@@ -72,8 +73,10 @@ def _values(fields: dict[str, Any], box: SecretBox) -> dict[str, Any]:
         raise InvalidRequest(
             f"Unknown channel type {fields['type']!r}; known: {', '.join(CHANNEL_TYPES)}.", param="type"
         )
-    if "weight" in fields and fields["weight"] < 0:
-        raise InvalidRequest("weight cannot be negative.", param="weight")
+    if "weight" in fields and not (isinstance(fields["weight"], int) and 0 <= fields["weight"] <= INT32_MAX):
+        raise InvalidRequest(f"weight must be a whole number from 0 to {INT32_MAX}.", param="weight")
+    if "priority" in fields and not (isinstance(fields["priority"], int) and abs(fields["priority"]) <= INT32_MAX):
+        raise InvalidRequest(f"priority must be a whole number from -{INT32_MAX} to {INT32_MAX}.", param="priority")
     if fields.get("timeout_s") is not None and fields["timeout_s"] <= 0:
         raise InvalidRequest(
             "timeout_s must be a positive number of seconds (or null for the default).", param="timeout_s"

@@ -99,7 +99,10 @@ async def _release(
             released = await _post_releases(conn, rows, by) if rows else []
             await conn.execute(sa.delete(instances).where(forget))
     except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-        log.info("another process released these reservations first", error=str(exc.orig))
+        log.info(
+            "releasing reservations must wait (another process released them first, or the store is busy)",
+            error=str(exc.orig),
+        )
         return []
     for r in released:
         external.post(r.account_id, r.key_id, r.amount)
