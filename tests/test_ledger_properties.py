@@ -31,9 +31,10 @@ way :meth:`Gate.open_job` computes it, and the reservation is made through the s
 from __future__ import annotations
 
 import asyncio
+import atexit
 import shutil
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -66,7 +67,6 @@ from omnirelay.billing.balances import MemoryBalances
 from omnirelay.billing.instances import Instance
 from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.price_rules import MAX_PRICE, checked_multiplier, checked_price
-from omnirelay.billing.prices import Price
 from omnirelay.billing.recovery import OwnerSweeper, release_stale_reservations
 from omnirelay.db.engine import create_engine, now_ms
 from omnirelay.db.migrate import upgrade
@@ -96,6 +96,7 @@ def _migrated_store() -> Path:
             await engine.dispose()
 
         asyncio.run(migrate())
+        atexit.register(shutil.rmtree, path.parent, True)
         _template["path"] = path
     return _template["path"]
 
@@ -549,7 +550,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert amount == held, f"{request_id}: a {kind} gave back {amount} of a {held} hold"
 
 
-def _check_sums(entries: list[Any], balances: dict[int, int], spent: dict[int, int]) -> None:
+def _check_sums(entries: Sequence[Any], balances: dict[int, int], spent: dict[int, int]) -> None:
     for entry in entries:
         assert type(entry.amount) is int and -MAX_AMOUNT <= entry.amount <= MAX_AMOUNT, entry
     for account_id, balance in balances.items():
@@ -561,7 +562,7 @@ def _check_sums(entries: list[Any], balances: dict[int, int], spent: dict[int, i
         assert value == total, f"key {key_id}: spent {value} but its entries add up to {total}"
 
 
-def _by_request(entries: list[Any]) -> dict[str, dict[str, list[int]]]:
+def _by_request(entries: Sequence[Any]) -> dict[str, dict[str, list[int]]]:
     grouped: dict[str, dict[str, list[int]]] = {}
     for entry in entries:
         grouped.setdefault(entry.request_id, {}).setdefault(entry.kind, []).append(int(entry.amount))
@@ -605,7 +606,7 @@ def test_a_frozen_process_whose_lease_holds_settles_its_own_call() -> None:
     frozen within its lease; the old one wakes, settles and flushes; the hold was not released."""
     machine = LedgerMachine()
     machine.setup(opening=[10**6], caps=[None, None, None], tolerance=0.0, multipliers=["1", "1", "1"])
-    request_id = machine.reserve(0, {"mode": "per_call", "per_call": 100}, 10, 10, 1)
+    request_id = machine._reserve(0, {"mode": "per_call", "per_call": 100}, 10, 10, 1)
     machine.flush()
     machine.crash(flush_first=True)
     frozen = machine.zombies[0]
@@ -615,12 +616,16 @@ def test_a_frozen_process_whose_lease_holds_settles_its_own_call() -> None:
     machine.teardown()  # checks the store: reserved once, settled once, at the per-call price
 
 
-def test_a_call_charged_beyond_its_hold_is_bounded_and_the_rest_unbilled() -> None:
-    """A concrete case the machine covers at random: usage far above the estimate."""
-    price = Price("gpt-test", "per_token", input_per_million=1_000_000, output_per_million=2_000_000)
-    hold = price.cost(10, 10)
-    assert hold == 30
-    assert settle_bound(hold, Fraction(1, 10)) == 33
+def test_a_call_whose_usage_costs_more_than_its_hold_is_charged_the_bound() -> None:
+    """A pinned case of the machine's: usage far above the estimate, tolerance 10%."""
+    machine = LedgerMachine()
+    machine.setup(opening=[10**6], caps=[None, None, None], tolerance=0.1, multipliers=["1", "1", "1"])
+    price = {"input_per_million": 1_000_000, "output_per_million": 2_000_000}
+    request_id = machine._reserve(0, price, 10, 10, 1)  # holds 10 + 20 = 30
+    machine.settle(request_id, 10, 10**9, 1)  # costs 2 * 10^9
+    assert machine.outcomes[request_id].charged == settle_bound(30, Fraction(1, 10)) == 33
+    machine.settle(request_id, -5, True, 1)  # the call is closed: nothing more
+    machine.teardown()
     assert Usage.checked(-1, 5) is None and Usage.checked(True, 5) is None and Usage.checked(10**10, 0) is None
 
 

@@ -82,3 +82,16 @@ def test_a_bad_secret_is_not_echoed_back(runner: CliRunner, tmp_path: Path) -> N
     config.write_text('[[keys]]\naccount = "a"\nname = "k"\nkey = 123456789\n')
     [line] = _errors(runner, "migrate", "-c", str(config))
     assert line == f"error: {config}: keys[0].key: Input should be a valid string"
+
+
+def test_a_declared_entry_that_cannot_be_applied_is_one_line_naming_it(runner: CliRunner, tmp_path: Path) -> None:
+    config = tmp_path / "omnirelay.toml"
+    config.write_text(
+        f'home = "{tmp_path / "home"}"\n[[accounts]]\nname = "acme"\n\n'
+        '[[keys]]\naccount = "acne"\nname = "ci"\nkey = "sk-acme-ci-0123456789abcdef0123456789abcdef0123456789ab"\n'
+    )
+    lines = _errors(runner, "migrate", "-c", str(config))
+    assert lines == [
+        f"error: {config}: [[keys]] name = 'ci': account 'acne' does not exist (known accounts: acme); "
+        "declare it under [[accounts]] or create it first"
+    ]

@@ -25,9 +25,20 @@ from omnirelay.db.tables import accounts, api_keys, channels
 from omnirelay.errors import InvalidRequest
 from omnirelay.settings import BootstrapKey, Settings
 
-__all__ = ["apply_declared", "ensure_admin_key", "ensure_local_channel", "warn_unbillable_prices"]
+__all__ = [
+    "DeclaredConfigError",
+    "apply_declared",
+    "ensure_admin_key",
+    "ensure_local_channel",
+    "warn_unbillable_prices",
+]
 
 log = structlog.get_logger(__name__)
+
+
+class DeclaredConfigError(ValueError):
+    """An entry of the settings file's declarative part (accounts, keys, channels, prices) cannot be
+    applied; the message names the entry and what to change."""
 
 
 async def _account_ids(engine: AsyncEngine, settings: Settings) -> dict[str, int]:
@@ -58,7 +69,11 @@ async def _keys(engine: AsyncEngine, settings: Settings, account_ids: dict[str, 
     so an unchanged file does not make every gateway reload its keys)."""
     for declared in settings.keys:
         if declared.account not in account_ids:
-            raise ValueError(f"key {declared.name!r} names unknown account {declared.account!r}")
+            known = ", ".join(sorted(account_ids)) or "none yet"
+            raise DeclaredConfigError(
+                f"[[keys]] name = {declared.name!r}: account {declared.account!r} does not exist "
+                f"(known accounts: {known}); declare it under [[accounts]] or create it first"
+            )
         async with engine.connect() as conn:
             query = sa.select(api_keys).where(api_keys.c.key_hash == hash_key(declared.key))
             row = (await conn.execute(query)).one_or_none()
@@ -84,7 +99,7 @@ async def _channels(engine: AsyncEngine, settings: Settings, box: SecretBox) -> 
             else:
                 await channel_admin.create_channel(engine, box, **fields)
         except InvalidRequest as exc:  # the same checks as the admin API, named after the file's entry
-            raise ValueError(f"[[channels]] name = {declared.name!r}: {exc.message}") from exc
+            raise DeclaredConfigError(f"[[channels]] name = {declared.name!r}: {exc.message}") from exc
 
 
 async def apply_declared(engine: AsyncEngine, settings: Settings, box: SecretBox) -> None:
@@ -92,9 +107,15 @@ async def apply_declared(engine: AsyncEngine, settings: Settings, box: SecretBox
     await _keys(engine, settings, account_ids)
     await _channels(engine, settings, box)
     for price in settings.prices:
-        await price_admin.set_price(engine, **price.model_dump())
+        try:
+            await price_admin.set_price(engine, **price.model_dump())
+        except InvalidRequest as exc:
+            raise DeclaredConfigError(f"[[prices]] model = {price.model!r}: {exc.message}") from exc
     for group, multiplier in settings.group_multipliers.items():
-        await price_admin.set_multiplier(engine, group, multiplier)
+        try:
+            await price_admin.set_multiplier(engine, group, multiplier)
+        except InvalidRequest as exc:
+            raise DeclaredConfigError(f"group_multipliers.{group}: {exc.message}") from exc
 
 
 async def warn_unbillable_prices(engine: AsyncEngine) -> None:

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.admin.topups import TopUp, credit
 from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
-from omnirelay.bootstrap import apply_declared
+from omnirelay.bootstrap import DeclaredConfigError, apply_declared
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
-from omnirelay.cli.settings_load import load_or_exit
+from omnirelay.cli.settings_load import SETTINGS_EXIT_CODE, load_or_exit
 from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
 from omnirelay.invalidation import publish_change
-from omnirelay.settings import Settings
+from omnirelay.settings import Settings, settings_file
 
 __all__ = ["Store", "open_store"]
 
@@ -46,6 +46,12 @@ class Store:
             await balances.close()
 
 
+def settings_source(config: Path | None) -> str:
+    """How to name where declared entries come from in an error: the file when there is one."""
+    path = settings_file(config)
+    return str(path) if path is not None else "settings"
+
+
 @asynccontextmanager
 async def open_store(config: Path | None) -> AsyncIterator[Store]:
     """The store for one command; running gateways are told to reload afterwards (Redis, if set)."""
@@ -54,7 +60,11 @@ async def open_store(config: Path | None) -> AsyncIterator[Store]:
     try:
         await upgrade(engine)
         box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
-        await apply_declared(engine, settings, box)
+        try:
+            await apply_declared(engine, settings, box)
+        except DeclaredConfigError as exc:
+            typer.echo(f"error: {settings_source(config)}: {exc}", err=True)
+            raise typer.Exit(SETTINGS_EXIT_CODE) from exc
         yield Store(settings, engine, box)
         if settings.redis_url:
             try:

@@ -109,6 +109,7 @@ def serve(
     overrides = {k: v for k, v in {"server": server, "log": logs}.items() if v}
     settings = load_or_exit(config, **overrides)
     configure_logging(settings.log)
+    _apply_store_changes(config)  # migrations and the declared entries: a mistake is one line, not a traceback
     application = create_app(settings, on_ready=_announce)
     uvicorn.run(
         application,
@@ -123,15 +124,18 @@ def serve(
     )
 
 
-@app.command()
-def migrate(config: ConfigOption = None) -> None:
-    """Apply database migrations and the declared configuration, then exit."""
-
+def _apply_store_changes(config: Path | None) -> None:
     async def run() -> None:
         async with open_store(config):
             pass
 
     asyncio.run(run())
+
+
+@app.command()
+def migrate(config: ConfigOption = None) -> None:
+    """Apply database migrations and the declared configuration, then exit."""
+    _apply_store_changes(config)
     Console().print("database is up to date")
 
 
