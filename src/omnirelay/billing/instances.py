@@ -11,7 +11,6 @@ gracefully sets its heartbeat to 0, so what it left open is released without wai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import socket
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omnirelay.background import cancel_and_wait, every
 from omnirelay.db.engine import now_ms
 from omnirelay.db.tables import instances
 
@@ -78,26 +78,15 @@ class Instance:
         async with self._engine.connect() as conn:
             return bool(await conn.scalar(query))
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self.lease_s / _BEATS_PER_LEASE)
-            try:
-                await self.renew()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store may be briefly away; the next beat tries again
-                log.exception("could not renew this process's lease", instance=self.id)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._beat(), name="omnirelay-lease")
+        failure = "could not renew this process's lease"
+        beat = every(self.lease_s / _BEATS_PER_LEASE, self.renew, log=log, failure=failure, instance=self.id)
+        self._task = asyncio.create_task(beat, name="omnirelay-lease")
 
     async def stop(self) -> None:
         """Stop renewing and give the lease up: what this process left open may be released at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(sa.update(instances).where(instances.c.id == self.id).values(heartbeat_at=0))

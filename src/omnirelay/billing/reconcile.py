@@ -18,7 +18,6 @@ when it met Redis down). At start-up a process alone on the store resets everyth
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omnirelay.background import cancel_and_wait, every
 from omnirelay.billing.balances import Counted, RedisBalances
 from omnirelay.db.tables import accounts, api_keys
 from omnirelay.db.writebehind import WriteBehind
@@ -123,24 +123,12 @@ class Reconciler:
             self._pending -= await self._reset(ready, counted)
         self._seen = {a: counted[a].version for a in self._pending}
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.quiet_s)
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except StoreUnavailable:
-                pass  # Redis still away: the accounts stay pending
-            except Exception:  # the store may be briefly away; the next pass tries again
-                log.exception("reconciling the live counters failed; will retry")
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="omnirelay-reconcile")
+        # StoreUnavailable: Redis still away, the accounts stay pending
+        failure = "reconciling the live counters failed; will retry"
+        run = every(self.quiet_s, self.tick, log=log, failure=failure, quiet=(StoreUnavailable,))
+        self._task = asyncio.create_task(run, name="omnirelay-reconcile")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

@@ -16,7 +16,6 @@ leave one close; the loser's transaction fails and changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omnirelay.background import cancel_and_wait, every
 from omnirelay.billing.balances import Balances, External
 from omnirelay.billing.instances import Instance
 from omnirelay.db.engine import now_ms
@@ -167,22 +167,11 @@ class OwnerSweeper:
             await self._released()
         return released
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._instance.lease_s)
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store may be briefly away; the next round tries again
-                log.exception("releasing the holds of stopped processes failed; will retry")
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="omnirelay-owner-sweep")
+        failure = "releasing the holds of stopped processes failed; will retry"
+        run = every(self._instance.lease_s, self.sweep, log=log, failure=failure)
+        self._task = asyncio.create_task(run, name="omnirelay-owner-sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

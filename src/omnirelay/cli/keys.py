@@ -107,16 +107,7 @@ def keys_create(
     as_json: JsonOption = False,
 ) -> None:
     """A key for ACCOUNT; the key is printed once and only its hash is kept."""
-    scopes: dict[str, Any] = {
-        "name": name,
-        "models": model or None,
-        "ip_allowlist": allow_ip or None,
-        "rpm": rpm,
-        "tpm": tpm,
-        "max_concurrency": max_concurrency,
-        "spend_cap": spend_cap,
-        "expires_at": parse_expiry(expires_at) if expires_at is not None else None,
-    }
+    scopes = {"name": name, **_limits(model, allow_ip, rpm, tpm, max_concurrency, spend_cap, expires_at)}
 
     async def create(store: Store) -> tuple[str, dict[str, Any]]:
         account_id = (await resolve_account(store, account))["id"]
@@ -153,15 +144,9 @@ def keys_update(
     as_json: JsonOption = False,
 ) -> None:
     """Change KEY_ID's scopes; options not given keep their values. --model/--allow-ip replace the lists."""
-    given: dict[str, Any] = {
+    given = {
         "name": name,
-        "models": model or None,
-        "ip_allowlist": allow_ip or None,
-        "rpm": rpm,
-        "tpm": tpm,
-        "max_concurrency": max_concurrency,
-        "spend_cap": spend_cap,
-        "expires_at": parse_expiry(expires_at) if expires_at is not None else None,
+        **_limits(model, allow_ip, rpm, tpm, max_concurrency, spend_cap, expires_at),
         "enabled": enabled,
     }
     scopes = {field: value for field, value in given.items() if value is not None}
@@ -172,6 +157,27 @@ def keys_update(
     if not scopes:
         fail("Nothing to change: give a scope option such as --rpm 60 or --clear rpm (see --help).")
     show_record(run(config, lambda s: key_admin.update_key(s.engine, key_id, **scopes)), as_json)
+
+
+def _limits(
+    model: list[str] | None,
+    allow_ip: list[str] | None,
+    rpm: int | None,
+    tpm: int | None,
+    max_concurrency: int | None,
+    spend_cap: int | None,
+    expires_at: str | None,
+) -> dict[str, Any]:
+    """The scope fields create and update share, from their options (None where an option was not given)."""
+    return {
+        "models": model or None,
+        "ip_allowlist": allow_ip or None,
+        "rpm": rpm,
+        "tpm": tpm,
+        "max_concurrency": max_concurrency,
+        "spend_cap": spend_cap,
+        "expires_at": parse_expiry(expires_at) if expires_at is not None else None,
+    }
 
 
 def _cleared(names: list[str]) -> list[str]:

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omnirelay.background import cancel_and_wait
 from omnirelay.billing.amounts import MAX_AMOUNT
 from omnirelay.db.deadletters import DeadLetters
 from omnirelay.db.tables import accounts, api_keys, ledger_entries, request_logs
@@ -254,11 +255,8 @@ class WriteBehind:
 
     async def stop(self) -> None:
         """Stop the flusher and commit everything buffered; what the store cannot take goes to the spill file."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         try:
             await self.flush()
         except Exception as exc:  # noqa: BLE001 - the store is away: keep the rows on disk, not in a dying process

@@ -7,15 +7,13 @@ JSON and, when the submit carried a ``notifyHook``, is POSTed there (in order, n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import uuid
-from collections.abc import Coroutine
 from typing import Any
 
-import httpx
 import orjson
 
+from omnirelay.testing._fake_jobs import FakeJobs
 from omnirelay.testing._fake_mj_buttons import success_buttons
 from omnirelay.testing._fake_mj_content import final_image_name, final_prompt
 from omnirelay.testing._fake_mj_knobs import FakeMidjourneyKnobs
@@ -32,8 +30,7 @@ class TaskEngine:
     def __init__(self, knobs: FakeMidjourneyKnobs) -> None:
         self.knobs = knobs
         self.records: dict[str, FakeTask] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
+        self._jobs = FakeJobs()
         self._releases = 0
 
     def new_id(self) -> str:
@@ -57,7 +54,7 @@ class TaskEngine:
         """Run the task's lifecycle in the background (``queued`` tasks wait that many extra steps)."""
         task.queued = queued
         task.fail_reason = self._planned_failure(task)
-        task.runner = self._spawn(self._run(task))
+        task.runner = self._jobs.spawn(self._run(task))
 
     def release(self) -> None:
         """Let every task held so far (``knobs.hold``) finish."""
@@ -77,19 +74,7 @@ class TaskEngine:
         self.update(task, {"status": "FAILURE", "progress": "", "failReason": reason, "finishTime": now_ms()})
 
     async def close(self) -> None:
-        pending = list(self._background)
-        for job in pending:
-            job.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        job = asyncio.get_running_loop().create_task(coroutine)
-        self._background.add(job)
-        job.add_done_callback(self._background.discard)
-        return job
+        await self._jobs.close()
 
     def _planned_failure(self, task: FakeTask) -> str | None:
         text = f"{task.data.get('prompt') or ''} {task.data.get('promptEn') or ''}"
@@ -154,15 +139,7 @@ class TaskEngine:
         if task.notify_hook is None or not self.knobs.send_notify:
             return
         body = orjson.dumps(task.data)
-        task.last_notify = self._spawn(self._post(task.notify_hook, body, task.last_notify))
-
-    async def _post(self, url: str, body: bytes, previous: asyncio.Task[None] | None) -> None:
-        if previous is not None:
-            await asyncio.wait({previous})
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
-        with contextlib.suppress(httpx.HTTPError, httpx.InvalidURL):
-            await self._client.post(url, content=body, headers={"Content-Type": "application/json"})
+        task.last_notify = self._jobs.notify(task.notify_hook, body, task.last_notify)
 
 
 def _videos(task: FakeTask) -> dict[str, Any]:

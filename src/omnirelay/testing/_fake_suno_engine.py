@@ -10,16 +10,14 @@ change is POSTed to the submit's ``notify_hook`` when there is one (in order, no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
+from omnirelay.testing._fake_jobs import FakeJobs
 from omnirelay.testing._fake_suno_clips import Clip, clip_json, write_lyrics
 from omnirelay.testing._fake_suno_knobs import FakeSunoKnobs
 from omnirelay.testing._fake_suno_score import compose
@@ -82,8 +80,7 @@ class SunoEngine:
         self.tasks: dict[str, SunoTask] = {}
         self.personas: dict[str, dict[str, Any]] = {}
         self.midi_asked: dict[str, float] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
+        self._jobs = FakeJobs()
         self._releases = 0
 
     def new_clip(self, base_url: str, *, seconds: float | None = None, vocals: bool = True, **fields: Any) -> Clip:
@@ -113,7 +110,7 @@ class SunoEngine:
         task.releases_seen = self._releases
         self.tasks[task.id] = task
         self._refresh(task, 0, 1)
-        task.runner = self._spawn(self._run(task, self._planned_failure(clips)))
+        task.runner = self._jobs.spawn(self._run(task, self._planned_failure(clips)))
         return task
 
     def lyrics_task(self, prompt: str, notify_hook: str | None = None) -> SunoTask:
@@ -134,13 +131,7 @@ class SunoEngine:
         self._releases += 1
 
     async def close(self) -> None:
-        pending = list(self._background)
-        for job in pending:
-            job.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._jobs.close()
 
     def _planned_failure(self, clips: list[Clip]) -> str | None:
         knobs = self.knobs
@@ -201,21 +192,7 @@ class SunoEngine:
         if task.notify_hook is None or not self.knobs.send_notify:
             return
         body = orjson.dumps(task.to_json())
-        task.last_notify = self._spawn(self._post(task.notify_hook, body, task.last_notify))
-
-    async def _post(self, url: str, body: bytes, previous: asyncio.Task[None] | None) -> None:
-        if previous is not None:
-            await asyncio.wait({previous})
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
-        with contextlib.suppress(httpx.HTTPError, httpx.InvalidURL):
-            await self._client.post(url, content=body, headers={"Content-Type": "application/json"})
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        job = asyncio.get_running_loop().create_task(coroutine)
-        self._background.add(job)
-        job.add_done_callback(self._background.discard)
-        return job
+        task.last_notify = self._jobs.notify(task.notify_hook, body, task.last_notify)
 
 
 def _advance(clip: Clip, status: str) -> None:

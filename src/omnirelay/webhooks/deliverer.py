@@ -25,6 +25,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omnirelay.background import cancel_and_wait
 from omnirelay.db.engine import now_ms
 from omnirelay.db.tables import webhook_attempts, webhook_deliveries
 from omnirelay.settings import WebhookSettings
@@ -96,11 +97,8 @@ class Deliverer:
         self._task = asyncio.create_task(self._run(), name="omnirelay-webhooks")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -14,19 +14,20 @@ __all__ = ["cancel", "list_recent", "queue"]
 
 
 async def list_recent(request: Request) -> Response:
-    try:
-        runtime, caller = caller_of(request)
-        limit = listed_limit(request.query_params.get("limit"))
-        return envelope_response(await runtime.tasks.midjourney_listing.recent(caller, limit))
-    except OmniRelayError as exc:
-        return error_response(exc, submit=False)
+    return await _listing(request, waiting=False)
 
 
 async def queue(request: Request) -> Response:
+    return await _listing(request, waiting=True)
+
+
+async def _listing(request: Request, *, waiting: bool) -> Response:
+    """The caller's tasks still waiting (``waiting``) or the most recent ones, at most ``?limit=``."""
     try:
         runtime, caller = caller_of(request)
         limit = listed_limit(request.query_params.get("limit"))
-        return envelope_response(await runtime.tasks.midjourney_listing.queue(caller, limit))
+        listing = runtime.tasks.midjourney_listing
+        return envelope_response(await (listing.queue if waiting else listing.recent)(caller, limit))
     except OmniRelayError as exc:
         return error_response(exc, submit=False)
 
