@@ -19,7 +19,6 @@ from omnirelay.admin import accounts as account_admin
 from omnirelay.admin import channels as channel_admin
 from omnirelay.admin import keys as key_admin
 from omnirelay.admin import prices as price_admin
-from omnirelay.admin.local_channel import ensure_local_channel
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.tables import accounts, api_keys, channels
 from omnirelay.errors import InvalidRequest
@@ -29,7 +28,6 @@ __all__ = [
     "DeclaredConfigError",
     "apply_declared",
     "ensure_admin_key",
-    "ensure_local_channel",
     "warn_unbillable_prices",
 ]
 

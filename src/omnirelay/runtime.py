@@ -11,11 +11,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omnirelay.accounts.limits import KeyLimiter
+from omnirelay.admin.local_channel import ensure_local_channel
 from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
 from omnirelay.billing.instances import Instance
 from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.upkeep import BillingUpkeep
-from omnirelay.bootstrap import apply_declared, ensure_admin_key, ensure_local_channel, warn_unbillable_prices
+from omnirelay.bootstrap import apply_declared, ensure_admin_key, warn_unbillable_prices
 from omnirelay.catalog import Catalog
 from omnirelay.channels.breaker import Breakers
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key

@@ -158,12 +158,7 @@ class WebhookSettings(_Frozen):
     @field_validator("allow_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
-        return value
+        return _checked_networks(value)
 
 
 class OutboundSettings(_Frozen):
@@ -277,12 +272,7 @@ class BootstrapKey(_Frozen):
     @field_validator("ip_allowlist")
     @classmethod
     def _networks(cls, value: list[str] | None) -> list[str] | None:
-        for network in value or ():
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
-        return value
+        return None if value is None else _checked_networks(value)
 
     @field_validator("rpm", "tpm", "max_concurrency")
     @classmethod

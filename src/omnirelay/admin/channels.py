@@ -73,9 +73,9 @@ def _values(fields: dict[str, Any], box: SecretBox) -> dict[str, Any]:
         raise InvalidRequest(
             f"Unknown channel type {fields['type']!r}; known: {', '.join(CHANNEL_TYPES)}.", param="type"
         )
-    if "weight" in fields and not (isinstance(fields["weight"], int) and 0 <= fields["weight"] <= INT32_MAX):
+    if "weight" in fields and not (type(fields["weight"]) is int and 0 <= fields["weight"] <= INT32_MAX):
         raise InvalidRequest(f"weight must be a whole number from 0 to {INT32_MAX}.", param="weight")
-    if "priority" in fields and not (isinstance(fields["priority"], int) and abs(fields["priority"]) <= INT32_MAX):
+    if "priority" in fields and not (type(fields["priority"]) is int and abs(fields["priority"]) <= INT32_MAX):
         raise InvalidRequest(f"priority must be a whole number from -{INT32_MAX} to {INT32_MAX}.", param="priority")
     if fields.get("timeout_s") is not None and fields["timeout_s"] <= 0:
         raise InvalidRequest(

@@ -49,16 +49,16 @@ def is_count(value: object, limit: int = MAX_TOKENS) -> bool:
     return type(value) is int and 0 <= value <= limit
 
 
-def checked_amount(value: object, field: str, *, signed: bool = False) -> int:
-    """``value`` as micro-units, or a 400 naming ``field`` and what it accepts."""
+def checked_amount(value: object, field: str, *, signed: bool = False, high: int = MAX_AMOUNT) -> int:
+    """``value`` as micro-units up to ``high``, or a 400 naming ``field`` and what it accepts."""
     low = -MAX_AMOUNT if signed else 0
     if type(value) is not int:
         raise InvalidRequest(
             f"{field} must be a whole number of micro-units (an integer, not {type(value).__name__}); got {value!r}.",
             param=field,
         )
-    if not low <= value <= MAX_AMOUNT:
-        raise InvalidRequest(f"{field} must be from {low} to {MAX_AMOUNT} micro-units; got {value}.", param=field)
+    if not low <= value <= high:
+        raise InvalidRequest(f"{field} must be from {low} to {high} micro-units; got {value}.", param=field)
     return value
 
 

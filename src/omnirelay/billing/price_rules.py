@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import cast, get_args
 
+from omnirelay.billing.amounts import checked_amount
 from omnirelay.billing.per_call_families import PER_CALL_PRICES
 from omnirelay.billing.prices import Price, PriceMode
 from omnirelay.errors import InvalidRequest
@@ -40,16 +41,7 @@ _NOTHING = (
 
 def _amount(name: str, value: object) -> int:
     """A price field: absent is 0; otherwise a whole, bounded number (no booleans, no strings)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequest(
-            f"{name} must be a whole number of micro-units (an integer, not {type(value).__name__}); got {value!r}.",
-            param=name,
-        )
-    if not 0 <= value <= MAX_PRICE:
-        raise InvalidRequest(f"{name} must be from 0 to {MAX_PRICE} micro-units; got {value}.", param=name)
-    return value
+    return 0 if value is None else checked_amount(value, name, high=MAX_PRICE)
 
 
 def _inferred(amounts: Mapping[str, int]) -> PriceMode:

@@ -38,6 +38,7 @@ from omnirelay.background import cancel_and_wait
 from omnirelay.billing.amounts import MAX_AMOUNT
 from omnirelay.db.deadletters import DeadLetters
 from omnirelay.db.tables import accounts, api_keys, ledger_entries, request_logs
+from omnirelay.integers import INT64_MAX
 
 __all__ = ["LedgerRow", "WriteBehind", "key_spend_delta"]
 
@@ -64,8 +65,6 @@ def key_spend_delta(row: LedgerRow) -> int:
 _Row = LedgerRow | dict[str, Any]
 """A buffered row: a ledger entry, or a request log."""
 
-_INT64 = 2**63
-
 
 def _unstorable(row: _Row) -> str | None:
     """Why the store must not be given ``row`` (it would refuse it, or keep it wrong), if so."""
@@ -74,7 +73,7 @@ def _unstorable(row: _Row) -> str | None:
             return f"a ledger amount must be a whole number within +-{MAX_AMOUNT}; got {row.amount!r}"
         return None
     for name, value in row.items():
-        if isinstance(value, int) and not -_INT64 <= value < _INT64:
+        if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
             return f"{name} {value} does not fit a 64-bit integer"
     return None
 

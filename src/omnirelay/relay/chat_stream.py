@@ -123,7 +123,9 @@ class ChatStreamSession:
         if self._upstream_error is not None:
             await job.fail(self._upstream_error)
             return
-        usage = self._relay.usage_or_count(self._usage, self._body, self._delivered_text())
+        usage = self._usage  # re-read the delivered frames only when the upstream sent no usage
+        if usage is None:
+            usage = self._relay.usage_or_count(None, self._body, self._delivered_text())
         if self._completed:
             await job.succeed(usage)
         elif self._cut is not None:

@@ -12,6 +12,7 @@ Paths: ``a.b`` is member ``b`` of object ``a``; ``a[]`` is every item of array `
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -90,11 +91,16 @@ def _spoken(types: tuple[str, ...]) -> str:
     return " or ".join(_ARTICLES.get(kind, f"a {kind}") for kind in types)
 
 
+@functools.cache
+def _steps(path: str) -> tuple[tuple[str, bool], ...]:
+    """``"messages[].role"`` -> ``(("messages", True), ("role", False))``, parsed once per path."""
+    return tuple((step.removesuffix("[]"), step.endswith("[]")) for step in path.split("."))
+
+
 def _found(body: Any, path: str) -> Iterator[tuple[str, Any]]:
     """``(where, value)`` for each value at ``path``: null members skipped, array items all kept."""
     found: list[tuple[str, Any]] = [("", body)]
-    for step in path.split("."):
-        name, each = step.removesuffix("[]"), step.endswith("[]")
+    for name, each in _steps(path):
         deeper: list[tuple[str, Any]] = []
         for where, parent in found:
             value = parent.get(name) if isinstance(parent, dict) else None

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections import defaultdict
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import sqlalchemy as sa
 import structlog
 
+from omnirelay.background import cancel_and_wait
 from omnirelay.billing.ledger import Ledger
 from omnirelay.catalog import Catalog
 from omnirelay.db.engine import now_ms
@@ -225,9 +225,7 @@ class TaskEngine:
     async def stop(self) -> None:
         await self._soon.stop()
         for loop in self._loops:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+            await cancel_and_wait(loop)
         self._loops = []
 
     async def _every(self, interval_s: float, step: Callable[[], Awaitable[int]]) -> None:

@@ -12,11 +12,11 @@ was under way is not lost to a stale version.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
+from omnirelay.background import cancel_and_wait
 from omnirelay.tasks.model import TaskRecord
 
 __all__ = ["PollSoon"]
@@ -61,8 +61,5 @@ class PollSoon:
                 log.exception("polling tasks after their callbacks failed", tasks=len(batch))
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
-            self._runner = None
+        await cancel_and_wait(self._runner)
+        self._runner = None
