@@ -459,8 +459,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     async def _flush(self, process: Process) -> None:
         await process.writer.flush()
-        for outcome in self.outcomes.values():
-            if outcome.process is process:
+        for request_id, outcome in self.outcomes.items():
+            if outcome.process is process and request_id not in process.open:  # ended before this flush
                 outcome.durable = True
 
     # ---- checks
@@ -614,6 +614,20 @@ def test_a_frozen_process_whose_lease_holds_settles_its_own_call() -> None:
     machine.run(machine._flush(frozen))
     machine.sweep()
     machine.teardown()  # checks the store: reserved once, settled once, at the per-call price
+
+
+def test_a_settle_lost_with_its_killed_process_leaves_the_hold_released_not_charged() -> None:
+    """A pinned case of the machine's: reserve, flush, settle, killed before the next flush. The
+    settle was never committed (write-behind), so the hold is released once the lease runs out and
+    the call is free; no log row is owed for it."""
+    machine = LedgerMachine()
+    machine.setup(opening=[100_000], caps=[None, None, None], tolerance=0.0, multipliers=["1", "1", "1"])
+    request_id = machine._reserve(0, {"mode": None, "per_call": 1}, 0, 0, 1)
+    machine.flush()
+    machine.settle(request_id, 0, 0, 0)
+    machine.crash(flush_first=False)
+    assert not machine.outcomes[request_id].durable
+    machine.teardown()
 
 
 def test_a_call_whose_usage_costs_more_than_its_hold_is_charged_the_bound() -> None:
