@@ -28,6 +28,8 @@ class Channel:
     disabled_reason: str | None
     last_resort: bool = False
     """Serves a model only when no other channel in the caller's group is routed for it."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Per-type switches (``responses``: an OpenAI upstream that serves ``/v1/responses`` itself)."""
     _rotation: Any = field(default=None, repr=False)
 
     @classmethod
@@ -52,6 +54,7 @@ class Channel:
             auto_disabled=row["auto_disabled"],
             disabled_reason=row["disabled_reason"],
             last_resort=bool(row.get("last_resort", False)),
+            options=dict(row.get("options") or {}),
         )
 
     @property

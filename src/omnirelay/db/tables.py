@@ -19,6 +19,7 @@ __all__ = [
     "metadata",
     "prices",
     "request_logs",
+    "stored_responses",
     "tasks",
     "webhook_attempts",
     "webhook_deliveries",
@@ -81,6 +82,9 @@ prices = sa.Table(
     sa.Column("input_per_million", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("output_per_million", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("extras", sa.JSON, nullable=True),
+    # optional per-kind prices (cache reads/writes, reasoning, audio, image), context tiers and
+    # per-call tool surcharges (billing/prices.py); absent on rows written before they existed
 )
 
 group_multipliers = sa.Table(
@@ -113,6 +117,8 @@ channels = sa.Table(
     # a last-resort channel serves a model only when no other channel is routed for it
     sa.Column("offered_models", sa.JSON, nullable=True),
     # models the gateway itself gave this channel (the built-in local one); start-up adds only others
+    sa.Column("options", sa.JSON, nullable=True),
+    # per-type switches (channels/model.py: Channel.options), e.g. {"responses": true}
 )
 
 _CLOSED_ONCE = "kind IN ('settle', 'refund', 'release') AND instance IS NOT NULL"
@@ -187,6 +193,8 @@ request_logs = sa.Table(
     sa.Column("latency_ms", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.Integer, nullable=False, index=True),
     sa.Column("error", sa.Text, nullable=True),
+    sa.Column("usage", sa.JSON, nullable=True),
+    # every token kind the call used and what each cost, so a bill can be explained line by line
 )
 
 dead_letters = sa.Table(
@@ -285,4 +293,24 @@ webhook_attempts = sa.Table(
     sa.Column("status_code", sa.Integer, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("duration_ms", sa.Integer, nullable=False),
+)
+
+stored_responses = sa.Table(
+    "stored_responses",
+    metadata,
+    # Responses API objects the gateway keeps itself (``store``, ``previous_response_id``) when the
+    # upstream is chat-only; each belongs to one account and expires after the retention setting
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Integer, nullable=False, index=True),
+    sa.Column("key_id", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True, index=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("previous_response_id", sa.String(64), nullable=True),
+    sa.Column("channel_id", sa.Integer, nullable=True),
+    sa.Column("input_items", sa.JSON, nullable=False),
+    # the conversation so far as input items: earlier turns' items, then this request's input
+    sa.Column("response", sa.JSON, nullable=False),
+    # the Response object as the client got it
 )

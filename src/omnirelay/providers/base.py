@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import structlog
+from omnirelay.providers.usage import Usage
 
-from omnirelay.billing.amounts import MAX_TOKENS, is_count
+if TYPE_CHECKING:
+    from omnirelay.channels.model import Channel
 
 __all__ = [
     "AudioStream",
@@ -18,6 +19,9 @@ __all__ = [
     "ChatStream",
     "EmbeddingsProvider",
     "EmbeddingsResult",
+    "ForwardCall",
+    "Forwarded",
+    "Forwarder",
     "GeneratedImage",
     "ImageUpload",
     "ImagesProvider",
@@ -32,48 +36,8 @@ __all__ = [
     "Usage",
 ]
 
-log = structlog.get_logger(__name__)
-
 JSONObject = dict[str, Any]
 """An OpenAI wire object, relayed as the client sent it (tools, images, JSON mode untouched)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """What one call used: whole counts from 0 to ``MAX_TOKENS``, or no :class:`Usage` at all.
-
-    An upstream's numbers become a :class:`Usage` only through :meth:`checked` (or
-    :meth:`from_wire`, which uses it): a count that is negative, fractional, a boolean or
-    absurdly large is refused there, and the call is billed on the gateway's own count.
-    Building one directly with such a count is a bug and raises ``ValueError``.
-    """
-
-    prompt_tokens: int
-    completion_tokens: int
-
-    def __post_init__(self) -> None:
-        if not (is_count(self.prompt_tokens) and is_count(self.completion_tokens)):
-            raise ValueError(f"usage counts must be whole numbers from 0 to {MAX_TOKENS}: {self!r}")
-
-    @classmethod
-    def checked(cls, prompt: Any, completion: Any) -> Usage | None:
-        """The upstream's counts as usage, or ``None`` (logged) when they are not counts."""
-        if is_count(prompt) and is_count(completion):
-            return cls(prompt, completion)
-        log.warning(
-            "upstream usage refused; the call is billed on the gateway's count", prompt=prompt, completion=completion
-        )
-        return None
-
-    @classmethod
-    def from_wire(cls, usage: Any) -> Usage | None:
-        """OpenAI's ``usage`` object (``prompt_tokens``, ``completion_tokens``) when it holds counts."""
-        if not isinstance(usage, dict):
-            return None
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        if prompt is None:
-            return None
-        return cls.checked(prompt, 0 if completion is None else completion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +194,58 @@ class ImagesProvider(Protocol):
         """``operation``: ``generations`` (``call.body`` sent as JSON), ``edits`` or ``variations``
         (``call.body`` as the form's text fields, ``files`` as its file parts)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardCall:
+    """A client's request in its own API's dialect, relayed to an upstream of the same kind untouched.
+
+    ``path`` is relative to the provider's versioned API root (``/v1`` for OpenAI and Anthropic,
+    ``/v1beta`` for Gemini): ``"responses"``, ``"messages/count_tokens"``,
+    ``"models/gemini-2.5-pro:streamGenerateContent"``. The provider adds its own auth header
+    (Bearer, ``x-api-key``, ``x-goog-api-key``) from ``secret``."""
+
+    base_url: str
+    secret: str | None
+    path: str
+    body: bytes | None
+    """The JSON body as it is sent (the upstream model name already filled in)."""
+    headers: Mapping[str, str]
+    """Client headers the dialect passes through (``anthropic-beta``, ``anthropic-version``...)."""
+    method: str = "POST"
+    query: Mapping[str, str] | None = None
+    """Query parameters for the upstream (``alt=sse``); never the client's key."""
+    stream: bool = False
+    timeout_s: float | None = None
+
+
+class Forwarded(Protocol):
+    """An upstream's accepted answer (status < 400): its status, headers and body as it arrives."""
+
+    status: int
+    headers: Mapping[str, str]
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """The body in network reads (for streams)."""
+        ...
+
+    async def read(self) -> bytes:
+        """The whole body (for plain answers)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Forwarder(Protocol):
+    """A provider that relays a dialect natively to channels of its own kind.
+
+    Dialects: ``openai.responses``, ``openai.completions``, ``openai.moderations``,
+    ``anthropic.messages``, ``gemini``. An ingress asks :meth:`forwards` per channel (an OpenAI
+    channel forwards Responses only when its ``responses`` option is on) and converts through
+    :class:`ChatProvider` otherwise. A refused call (status >= 400) raises the provider's mapped
+    ``UpstreamError`` so failover and breakers work as for chat."""
+
+    def forwards(self, channel: Channel, dialect: str) -> bool: ...
+
+    async def forward(self, call: ForwardCall) -> Forwarded: ...
