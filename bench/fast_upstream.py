@@ -12,6 +12,9 @@ to answer, from precomputed bytes:
   ``files`` scenario: the cost of carrying the body over loopback);
 * ``POST /v1/embeddings``: a fixed 384-dimension vector per input;
 * ``GET /v1/models``;
+* ``POST /v1/responses`` (OpenAI Responses, not streamed) and
+  ``POST /v1beta/models/{model}:generateContent`` (Gemini native): one fixed answer each, for the
+  pass-through scenarios ``responses`` and ``gemini``;
 * Midjourney-Proxy: ``POST /mj/submit/imagine`` (accepted at once) and
   ``POST /mj/task/list-by-condition`` (every task finished), for ``bench/tasks.py``;
 * a webhook receiver: ``POST /hook`` counts deliveries and the delay from the state change in
@@ -221,6 +224,63 @@ def rerank_answer(body: bytes) -> bytes:
     return answer
 
 
+def _responses_answer() -> bytes:
+    text = " ".join(WORDS[: STREAM_CHUNKS - 1])
+    body = {
+        "id": "resp_fake000000000000000000000000",
+        "object": "response",
+        "created_at": CREATED,
+        "status": "completed",
+        "model": "gpt-test",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_fake0000000000000000000000000",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ],
+        "usage": {
+            "input_tokens": PROMPT_TOKENS,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": STREAM_CHUNKS - 1,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": PROMPT_TOKENS + STREAM_CHUNKS - 1,
+        },
+    }
+    return _response("200 OK", orjson.dumps(body))
+
+
+def _gemini_answer() -> bytes:
+    text = " ".join(WORDS[: STREAM_CHUNKS - 1])
+    body = {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {
+            "promptTokenCount": PROMPT_TOKENS,
+            "candidatesTokenCount": STREAM_CHUNKS - 1,
+            "totalTokenCount": PROMPT_TOKENS + STREAM_CHUNKS - 1,
+        },
+        "modelVersion": "gemini-test",
+        "responseId": "fake-gemini-response",
+    }
+    return _response("200 OK", orjson.dumps(body))
+
+
+RESPONSES = _responses_answer()
+_RESPONSE_ID = b"resp_fake000000000000000000000000"
+_RESPONSE_IDS = itertools.count(1)
+
+
+def responses_answer() -> bytes:
+    """The fixed answer under a new id each time (ids are unique upstream; the gateway stores them)."""
+    return RESPONSES.replace(_RESPONSE_ID, b"resp_%028d" % next(_RESPONSE_IDS), 1)
+
+
+GEMINI = _gemini_answer()
+_GEMINI_PREFIX = b"/v1beta/models/"
+
+
 _MJ_IDS = itertools.count(int(time.time() * 1000) * 1000)
 _HOOK: dict[str, Any] = {"count": 0, "first": None, "last": None, "delays_ms": []}
 _HOOK_PAUSED = [False]
@@ -305,6 +365,7 @@ _POSTS: dict[bytes, Callable[[bytes, bytes], bytes]] = {
     b"/v1/embeddings": lambda path, body: embeddings_answer(body),
     b"/v1/rerank": lambda path, body: rerank_answer(body),
     b"/v1/files": lambda path, body: FILE,
+    b"/v1/responses": lambda path, body: responses_answer(),
     b"/mj/submit/imagine": lambda path, body: mj_submit_answer(),
     b"/mj/task/list-by-condition": lambda path, body: mj_list_answer(body),
     b"/hook": lambda path, body: hook_answer(body),
@@ -323,6 +384,8 @@ def route(method: bytes, path: bytes, body: bytes) -> bytes:
     path = path.split(b"?", 1)[0]
     if method == b"POST" and path in _POSTS:
         return _POSTS[path](path, body)
+    if method == b"POST" and path.startswith(_GEMINI_PREFIX) and path.endswith(b":generateContent"):
+        return GEMINI
     if method == b"GET" and path in _GETS:
         return _GETS[path]()
     return NOT_FOUND

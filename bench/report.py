@@ -31,6 +31,8 @@ SCENARIO_NAMES = {
     "rerank": "rerank (4 documents)",
     "rerank_local": "rerank, local bi-encoder (4 documents)",
     "files": "file upload (1 MiB)",
+    "responses": "Responses API, pass-through (non-stream)",
+    "gemini": "Gemini generateContent, pass-through",
 }
 
 

@@ -10,7 +10,9 @@
 # Optional: rerank (POST /v1/rerank through the fake upstream), rerank_local (the built-in
 # local bi-encoder; a *_local scenario has no "direct" target), e.g. SCENARIOS="rerank rerank_local";
 # embeddings / embeddings_local (POST /v1/embeddings, 4 sentences, through the fake upstream / the
-# built-in MiniLM); files (POST /v1/files, a 1 MiB multipart upload streamed to disk; not billed, so not counted as log rows).
+# built-in MiniLM); files (POST /v1/files, a 1 MiB multipart upload streamed to disk; not billed, so not counted as log rows);
+# responses (POST /v1/responses relayed as is to an OpenAI channel with options.responses) and gemini
+# (POST /v1beta/models/gemini-test:generateContent relayed as is to a gemini channel): the pass-through paths.
 # Environment:
 #   DURATION=10        seconds per measured wrk run
 #   WARMUP=2           unrecorded seconds per scenario and target before measuring
@@ -20,6 +22,7 @@
 #   UPSTREAM_PORT=18901 GATEWAY_PORT=3901   (127.0.0.1)
 #   RESULTS_DIR=bench/results               where results-<time>.{jsonl,md} go
 #   KEEP_WORK=0        1: keep the temporary directory (gateway db, logs) after a good run
+#   REDIS_URL, BENCH_RPM  passed to bench/gateway.sh: balances, key limits and breakers in Redis (see there)
 # Every process started here is stopped on exit, by PID.
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -178,28 +178,33 @@ def channel(name: str, upstream: Upstream, **extra: Any) -> dict[str, Any]:
     }
 
 
+def start_gateway(stack: ExitStack, tmp_path: Path, database_url: str, **overrides: Any) -> Gateway:
+    """A gateway on ``database_url`` until ``stack`` closes (module-scoped fixtures call this directly)."""
+    values: dict[str, Any] = {
+        "home": tmp_path / "home",
+        "database_url": database_url,
+        "admin_key": ADMIN_KEY,
+        "secret_key": "Yl8cG9-7q7zAvxTJ1mQ3yPaXxjQ0X9Qh7Qd3m0e0Kjc=",
+        "writer": {"flush_interval_s": 0.05, "batch_size": 2000},
+        "cache_refresh_s": 0.2,
+        # access lines land on the terminal between pytest's capture phases (test_access_log.py covers them)
+        "log": {"access": False},
+    }
+    values.update(overrides)
+    settings = Settings.model_validate(values)
+    url = stack.enter_context(serve_in_thread(create_app(settings)))
+    admin = stack.enter_context(
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
+    )
+    return Gateway(url, settings, admin)
+
+
 @pytest.fixture
 def make_gateway(stack: ExitStack, tmp_path: Path, database_url: str) -> Callable[..., Gateway]:
     """Start a gateway on the test's store. Keyword arguments are :class:`Settings` fields."""
 
     def make(**overrides: Any) -> Gateway:
-        values: dict[str, Any] = {
-            "home": tmp_path / "home",
-            "database_url": database_url,
-            "admin_key": ADMIN_KEY,
-            "secret_key": "Yl8cG9-7q7zAvxTJ1mQ3yPaXxjQ0X9Qh7Qd3m0e0Kjc=",
-            "writer": {"flush_interval_s": 0.05, "batch_size": 2000},
-            "cache_refresh_s": 0.2,
-            # access lines land on the terminal between pytest's capture phases (test_access_log.py covers them)
-            "log": {"access": False},
-        }
-        values.update(overrides)
-        settings = Settings.model_validate(values)
-        url = stack.enter_context(serve_in_thread(create_app(settings)))
-        admin = stack.enter_context(
-            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
-        )
-        return Gateway(url, settings, admin)
+        return start_gateway(stack, tmp_path, overrides.pop("database_url", database_url), **overrides)
 
     return make
 

@@ -89,6 +89,21 @@ def test_admin_api_refuses_bad_input_clearly(make_gateway: Callable[..., Gateway
     assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "unknown_url"
 
 
+def test_a_null_channel_field_is_refused_not_a_server_error(
+    make_gateway: Callable[..., Gateway], make_upstream: Callable[..., Upstream]
+) -> None:
+    """Found by the OpenAPI fuzz (tests/test_openapi.py): ``null`` for a field the store needs was a 500."""
+    gateway = make_gateway(**funded(), channels=[channel("a", make_upstream())])
+    for body in ({"last_resort": None}, {"name": None}, {"model_map": None}, {"groups": None}):
+        refused = gateway.admin.patch("/api/admin/channels/1", json=body)
+        assert refused.status_code == 400, (body, refused.text)
+        assert refused.json()["error"]["param"] == next(iter(body))
+    edited = gateway.admin.patch("/api/admin/channels/1", json={"add_models": None, "remove_models": ["gpt-test"]})
+    assert edited.status_code == 400 and "model" in edited.json()["error"]["message"]  # the last model stays
+    kept = gateway.admin.patch("/api/admin/channels/1", json={"add_models": ["m2"], "remove_models": None})
+    assert kept.status_code == 200 and kept.json()["models"] == ["gpt-test", "m2"]
+
+
 def test_cli_changes_reach_a_running_gateway(
     make_upstream: Callable[..., Upstream],
     make_gateway: Callable[..., Gateway],

@@ -142,3 +142,14 @@ def test_upstream_errors_are_classified() -> None:
         assert type(error) is UpstreamError and error.retryable
     mid_stream = stream_error({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, "u")
     assert mid_stream.retryable and "Overloaded" in mid_stream.message
+
+
+def test_json_mode_reaches_an_anthropic_upstream_as_an_instruction_and_a_schema_is_refused() -> None:
+    messages = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "a fox as JSON"}]
+    body = {"model": "claude", "messages": messages, "response_format": {"type": "json_object"}}
+    out = anthropic_request_from_openai(body, 1024)
+    assert out["system"].startswith("Be terse.") and "valid JSON object" in out["system"]
+    schema = {"type": "json_schema", "json_schema": {"name": "fox", "schema": {"type": "object"}}}
+    with pytest.raises(UpstreamRejected) as refused:
+        anthropic_request_from_openai({**body, "response_format": schema}, 1024)
+    assert refused.value.status_code == 400 and refused.value.param == "response_format"

@@ -382,7 +382,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return request_id  # the operator's price was refused: nothing to bill by
         key = self.keys[index]
         multiplier = Fraction(self.groups[index].strip())
-        estimate = price.cost(prompt_bound, output_tokens, multiplier, calls=images)
+        estimate = price.estimate(prompt_bound, output_tokens, multiplier, calls=images)
         live = self.run(process.ledger.balances.balance(key.account_id))
         pending = process.writer.pending_account_delta(key.account_id)
         try:

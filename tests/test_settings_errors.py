@@ -95,3 +95,14 @@ def test_a_declared_entry_that_cannot_be_applied_is_one_line_naming_it(runner: C
         f"error: {config}: [[keys]] name = 'ci': account 'acne' does not exist (known accounts: acme); "
         "declare it under [[accounts]] or create it first"
     ]
+
+
+def test_a_misspelt_environment_variable_is_flagged_with_the_setting_it_resembles(runner: CliRunner) -> None:
+    env = {"OMNIRELAY_SEVER__PORT": "8080", "OMNIRELAY_LOG__LEVEL": "info", "OMNIRELAY_TEST_ANYTHING": "1"}
+    result = runner.invoke(app, ["config", "show"], env=env)
+    assert result.exit_code == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: environment variable OMNIRELAY_SEVER__PORT is not a setting and is ignored "
+        "(did you mean OMNIRELAY_SERVER__PORT?)"
+    ]

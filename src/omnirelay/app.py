@@ -17,19 +17,27 @@ from starlette.routing import BaseRoute, Route
 from omnirelay.api import health
 from omnirelay.api.access_log import AccessLog
 from omnirelay.api.admin.routes import admin_routes
+from omnirelay.api.anthropic.models import models_list, models_retrieve
 from omnirelay.api.anthropic.routes import anthropic_routes
 from omnirelay.api.client_writes import ClientWriteTimeout
-from omnirelay.api.midjourney.routes import midjourney_routes
+from omnirelay.api.gemini.routes import gemini_routes
+from omnirelay.api.metrics import metrics_endpoint
 from omnirelay.api.openai.audio import speech, transcriptions, translations
 from omnirelay.api.openai.chat import chat_completions
 from omnirelay.api.openai.embeddings import embeddings
 from omnirelay.api.openai.errors import openai_error_response
 from omnirelay.api.openai.files import files_routes
 from omnirelay.api.openai.images import images_routes
-from omnirelay.api.openai.models import list_models, retrieve_model
+from omnirelay.api.openai.legacy import completions, moderations
 from omnirelay.api.openai.rerank import rerank_v1, rerank_v2
+from omnirelay.api.responses.routes import responses_routes
 from omnirelay.errors import OmniRelayError
+from omnirelay.families.plugins import family_routes
 from omnirelay.logging_setup import line_writer
+from omnirelay.observability.http_metrics import RequestMetrics, route_templates
+from omnirelay.observability.metrics import Metrics
+from omnirelay.observability.runtime_collector import RuntimeCollector
+from omnirelay.openapi import openapi_json
 from omnirelay.runtime import Runtime
 from omnirelay.settings import Settings
 
@@ -42,10 +50,17 @@ def _routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
-        Route("/v1/models", list_models, methods=["GET"]),
-        Route("/v1/models/{model:path}", retrieve_model, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        *family_routes(),  # before Gemini's POST /v1/models/{target:path}: Replicate's /v1/models/{o}/{n}/predictions
+        *gemini_routes(),  # first: on /v1/models a Gemini key gets Gemini's list
+        Route("/v1/models", models_list, methods=["GET"]),  # OpenAI's shape, Anthropic's with anthropic-version
+        Route("/v1/models/{model:path}", models_retrieve, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/completions", completions, methods=["POST"]),
+        Route("/v1/moderations", moderations, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+        *responses_routes(),
         *files_routes(),
         *images_routes(),
         Route("/v1/audio/speech", speech, methods=["POST"]),
@@ -54,7 +69,6 @@ def _routes() -> list[BaseRoute]:
         Route("/v1/rerank", rerank_v1, methods=["POST"]),
         Route("/v2/rerank", rerank_v2, methods=["POST"]),
         *anthropic_routes(),
-        *midjourney_routes(),
         *admin_routes(),
     ]
 
@@ -81,20 +95,26 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await Runtime.open(settings)
+        runtime = await Runtime.open(settings, metrics)
         app.state.runtime = runtime
+        collector = app.state.runtime_collector = RuntimeCollector(runtime)
+        metrics.registry.register(collector)
         if on_ready is not None:
             on_ready(runtime)
         try:
             yield
         finally:
+            metrics.registry.unregister(collector)
             await runtime.close()
 
     access = settings.log.access and settings.log.level in ("debug", "info")
-    return Starlette(
+    metrics = Metrics()
+    templates: dict[int, str] = {}  # filled below, once the routes exist; read per request
+    app = Starlette(
         routes=_routes(),
         lifespan=lifespan,
         middleware=[
+            Middleware(RequestMetrics, metrics=metrics, templates=templates),
             *([Middleware(AccessLog, write=line_writer(settings.log))] if access else []),
             Middleware(ClientWriteTimeout, timeout_s=settings.relay.client_write_timeout_s),
         ],
@@ -104,3 +124,6 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
             Exception: _unexpected,
         },
     )
+    app.state.metrics = metrics
+    templates.update(route_templates(app.routes))
+    return app

@@ -12,6 +12,7 @@ import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -22,6 +23,7 @@ from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.prices import Price, parse_multiplier
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.channels.model import Channel
+from omnirelay.channels.options import opened_options
 from omnirelay.db.tables import (
     accounts,
     admin_tokens,
@@ -76,6 +78,11 @@ class Catalog:
         self.snapshot = Snapshot()
         self._task: asyncio.Task[None] | None = None
 
+    def _channel(self, row: Any) -> Channel:
+        channel = Channel.from_row(row, self._box.open(row["secrets"]), stored_base_url)
+        channel.options = opened_options(row["options"], self._box)
+        return channel
+
     async def reload(self) -> None:
         """Rebuild the snapshot and the ledger's balances from the store."""
         async with self._writer.lock, self._engine.connect() as conn:
@@ -89,7 +96,7 @@ class Catalog:
     async def _load(self, conn: AsyncConnection, revision: int) -> Snapshot:
         key_rows = (await conn.execute(sa.select(api_keys))).mappings().all()
         chan_rows = (await conn.execute(sa.select(channels))).mappings().all()
-        loaded = [Channel.from_row(r, self._box.open(r["secrets"]), stored_base_url) for r in chan_rows]
+        loaded = [self._channel(r) for r in chan_rows]
         return Snapshot(
             revision=revision,
             keys_by_hash={r["key_hash"]: KeyRecord.from_row(r) for r in key_rows},

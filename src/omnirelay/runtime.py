@@ -10,7 +10,8 @@ import structlog
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from omnirelay.accounts.limits import KeyLimiter
+from omnirelay.accounts.limits import KeyLimiter, Limiter
+from omnirelay.accounts.shared_limits import RedisLimiter
 from omnirelay.admin.local_channel import ensure_local_channel
 from omnirelay.billing.balances import Balances, MemoryBalances, RedisBalances
 from omnirelay.billing.instances import Instance
@@ -18,14 +19,18 @@ from omnirelay.billing.ledger import Ledger
 from omnirelay.billing.upkeep import BillingUpkeep
 from omnirelay.bootstrap import apply_declared, ensure_admin_key, warn_unbillable_prices
 from omnirelay.catalog import Catalog
+from omnirelay.channels.affinity import build_affinity
 from omnirelay.channels.breaker import Breakers
 from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
 from omnirelay.channels.health import ChannelHealth
+from omnirelay.channels.shared_breaker import SharedBreakers
 from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.files import FileStorage, LinkSigner, LocalFileStorage
 from omnirelay.invalidation import RedisInvalidation
+from omnirelay.observability.call_metrics import CallRecorder
+from omnirelay.observability.metrics import Metrics
 from omnirelay.outbound.fetch import OutboundClient, outbound_client
 from omnirelay.providers.registry import build_providers
 from omnirelay.relay.audio import AudioRelay
@@ -36,6 +41,8 @@ from omnirelay.relay.ids import RequestIds
 from omnirelay.relay.images import ImagesRelay
 from omnirelay.relay.job import JobServices
 from omnirelay.relay.rerank import RerankRelay
+from omnirelay.relay.responses import ResponsesRelay
+from omnirelay.relay.responses_store import ResponsesStore
 from omnirelay.relay.tokens import TokenCounter
 from omnirelay.settings import Settings
 from omnirelay.task_runtime import TaskRuntime
@@ -57,11 +64,16 @@ class Runtime:
     catalog: Catalog
     http: aiohttp.ClientSession
     health: ChannelHealth
+    metrics: Metrics
+    breakers: Breakers
+    """The circuit breakers as this process sees them (read by ``/metrics``); shared with Redis."""
+    limiter: Limiter
     gate: Gate
     chat: ChatRelay
     embeddings: EmbeddingsRelay
     audio: AudioRelay
     rerank: RerankRelay
+    responses: ResponsesRelay
     files: FileStorage
     links: LinkSigner
     outbound: OutboundClient
@@ -74,9 +86,11 @@ class Runtime:
     invalidation: RedisInvalidation | None = None
 
     @classmethod
-    async def open(cls, settings: Settings) -> Runtime:
+    async def open(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
+        """``metrics``: the app's instruments (``/metrics``); a runtime of its own otherwise."""
         self = cls()
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.engine = create_engine(settings.effective_database_url)
         await upgrade(self.engine)
         self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
@@ -123,13 +137,23 @@ class Runtime:
         providers = build_providers(self.http, settings, self.outbound)
         self.providers = providers
         self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
+        self.breakers = self._breakers(settings)
+        self.limiter = self._limiter(settings)
         self.gate = Gate(
             catalog=self.catalog,
-            services=JobServices(ledger=self.ledger, limiter=KeyLimiter(), writer=self.writer),
-            breakers=Breakers(settings.relay.breaker_failures, settings.relay.breaker_cooldown_s),
+            services=JobServices(
+                ledger=self.ledger, limiter=self.limiter, writer=self.writer, recorder=self._call_recorder()
+            ),
+            breakers=self.breakers,
             providers=providers,
             health=self.health,
             settings=settings.relay,
+            affinity=build_affinity(
+                settings.redis_url,
+                settings.redis_prefix,
+                settings.relay.affinity_max_entries,
+                settings.relay.affinity_ttl_s,
+            ),
         )
         self._wire_relays(settings, providers)
         self.tasks = TaskRuntime(
@@ -144,6 +168,31 @@ class Runtime:
             providers=providers,
         )
 
+    @staticmethod
+    def _breakers(settings: Settings) -> Breakers:
+        """Shared by every process through Redis when the gateway has one, else this process's own."""
+        relay = settings.relay
+        if settings.redis_url:
+            return SharedBreakers(
+                settings.redis_url, settings.redis_prefix, relay.breaker_failures, relay.breaker_cooldown_s
+            )
+        return Breakers(relay.breaker_failures, relay.breaker_cooldown_s)
+
+    @staticmethod
+    def _limiter(settings: Settings) -> Limiter:
+        """Key limits counted in Redis when the gateway has one (every process agrees), else in memory."""
+        if settings.redis_url:
+            refuse = settings.relay.limits_on_redis_outage == "refuse"
+            return RedisLimiter(settings.redis_url, settings.redis_prefix, refuse_on_outage=refuse)
+        return KeyLimiter()
+
+    def _call_recorder(self) -> CallRecorder:
+        def channel_name(channel_id: int) -> str | None:
+            channel = self.catalog.snapshot.channels.get(channel_id)
+            return None if channel is None else channel.name
+
+        return CallRecorder(self.metrics.calls, channel_name)
+
     def _wire_relays(self, settings: Settings, providers: dict[str, object]) -> None:
         """One relay per synchronous API family, all behind the same gate."""
         tokens = TokenCounter()
@@ -151,6 +200,19 @@ class Runtime:
         self.embeddings = EmbeddingsRelay(gate=self.gate, tokens=tokens)
         self.audio = AudioRelay(gate=self.gate)
         self.rerank = RerankRelay(gate=self.gate, tokens=tokens)
+        store = ResponsesStore(
+            self.engine,
+            retention_days=settings.responses.retention_days,
+            flush_interval_s=settings.writer.flush_interval_s,
+        )
+        self.responses = ResponsesRelay(
+            gate=self.gate,
+            chat=self.chat,
+            catalog=self.catalog,
+            store=store,
+            default_output_tokens=settings.relay.default_output_tokens,
+            affinity_header=settings.relay.affinity_header,
+        )
         self.files = LocalFileStorage(settings.home / "files")
         self.links = LinkSigner(self.box.derive_key("file-links"))
         self.images = ImagesRelay(
@@ -164,10 +226,13 @@ class Runtime:
 
     async def _start(self, settings: Settings) -> None:
         self.writer.start()
+        self.responses.store.start()
         self.catalog.start(settings.cache_refresh_s)
         self.health.start(settings.relay.probe_interval_s)
         await self.tasks.start()
         self.upkeep.start()
+        if isinstance(self.breakers, SharedBreakers):
+            await self.breakers.start()
         if settings.redis_url:
             self.invalidation = RedisInvalidation(settings.redis_url, settings.redis_prefix, self.catalog.reload)
             await self.invalidation.start()
@@ -196,9 +261,15 @@ class Runtime:
         await self.tasks.stop()
         await self.health.stop()
         await self.catalog.stop()
+        await self.responses.store.stop()
         await self.writer.stop()
         await self.upkeep.stop()
         await self.http.close()
+        await self.gate.affinity.close()
         await self.outbound.close()
         await self.ledger.balances.close()
+        if isinstance(self.breakers, SharedBreakers):
+            await self.breakers.close()
+        if isinstance(self.limiter, RedisLimiter):
+            await self.limiter.close()
         await self.engine.dispose()

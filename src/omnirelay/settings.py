@@ -57,6 +57,7 @@ __all__ = [
     "LogSettings",
     "OutboundSettings",
     "RelaySettings",
+    "ResponsesSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
@@ -125,6 +126,17 @@ class RelaySettings(_Frozen):
     client_write_timeout_s: float = Field(default=30.0, gt=0)
     """Longest one write to a client may wait for it to read. A client that stops reading ends
     its call like a disconnect (what was delivered is billed, its concurrency slot is freed)."""
+    affinity_header: str | None = None
+    """A request header naming the client's conversation (e.g. ``x-session-id``): such requests stick to
+    one channel and upstream key, so provider prompt caches hit. Off when unset."""
+    affinity_max_entries: int = Field(default=100_000, ge=1)
+    """Conversations whose channel this process remembers (least recently used dropped first)."""
+    affinity_ttl_s: float = Field(default=3600.0, gt=0)
+    """A conversation unused this long is forgotten (in memory and in Redis)."""
+    limits_on_redis_outage: Literal["local", "refuse"] = "local"
+    """With ``redis_url``, key limits (rpm, tpm, concurrency) are counted in Redis. While it is
+    unreachable: ``local`` counts them in this process (fail-open to per-process limits);
+    ``refuse`` answers 503 ``limits_unavailable`` to keys that have a limit (fail-closed)."""
 
 
 class TaskSettings(_Frozen):
@@ -227,6 +239,15 @@ class LogSettings(_Frozen):
         return value.lower() if isinstance(value, str) else value
 
 
+class MetricsSettings(_Frozen):
+    """``GET /metrics`` (Prometheus text format): docs/operate-observability.md."""
+
+    enabled: bool = True
+    token: str | None = None
+    """When set, a scrape must send ``Authorization: Bearer <token>``; unset, ``/metrics`` is open
+    (it names channels and models, never keys, accounts or amounts per account)."""
+
+
 class BillingSettings(_Frozen):
     overage_tolerance: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """How far above its hold one call may be charged, as a fraction of the hold (0.1: 10% more).
@@ -243,6 +264,12 @@ class BillingSettings(_Frozen):
 class WriterSettings(_Frozen):
     flush_interval_s: float = 0.2
     batch_size: int = 2000
+
+
+class ResponsesSettings(_Frozen):
+    retention_days: float = Field(default=30.0, gt=0, le=3650)
+    """How long the gateway keeps the Responses API objects it stores itself (``store`` not false on a
+    chat-only upstream, and the ids of responses an upstream keeps); expired ones are deleted hourly."""
 
 
 class BootstrapAccount(_Frozen):
@@ -311,6 +338,8 @@ class BootstrapChannel(_Frozen):
     timeout_s: float | None = None
     last_resort: bool = False
     """Serve a model only when no other channel is routed for it (docs/operate-channels.md)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Per-type switches, checked like the admin API's (``{responses = true}`` on an ``openai`` channel)."""
 
 
 class BootstrapPrice(_Frozen):
@@ -323,6 +352,16 @@ class BootstrapPrice(_Frozen):
     per_call: StrictInt | None = None
     input_per_million: StrictInt | None = None
     output_per_million: StrictInt | None = None
+    # a per-token price's optional fields (docs/operate-billing.md)
+    cache_read_per_million: StrictInt | None = None
+    cache_write_5m_per_million: StrictInt | None = None
+    cache_write_1h_per_million: StrictInt | None = None
+    reasoning_per_million: StrictInt | None = None
+    audio_input_per_million: StrictInt | None = None
+    audio_output_per_million: StrictInt | None = None
+    image_input_per_million: StrictInt | None = None
+    tiers: list[dict[str, Any]] | None = None
+    web_search_per_call: StrictInt | None = None
 
     @model_validator(mode="after")
     def _billable(self) -> BootstrapPrice:
@@ -367,8 +406,10 @@ class Settings(BaseSettings):
     outbound: OutboundSettings = OutboundSettings()
     files: FilesSettings = FilesSettings()
     images: ImagesSettings = ImagesSettings()
+    responses: ResponsesSettings = ResponsesSettings()
     local: LocalSettings = LocalSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
     group_multipliers: dict[str, str] = Field(default_factory=dict)
     accounts: list[BootstrapAccount] = Field(default_factory=list)
     keys: list[BootstrapKey] = Field(default_factory=list)

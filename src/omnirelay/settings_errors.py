@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 Loc = tuple[int | str, ...]
-_SECRET = frozenset({"key", "secrets", "admin_key", "secret_key", "database_url", "redis_url"})
+_SECRET = frozenset({"key", "secrets", "admin_key", "secret_key", "database_url", "redis_url", "token"})
 """Settings whose wrong values are not echoed back (keys, passwords in URLs)."""
 
 

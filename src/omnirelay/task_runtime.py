@@ -1,10 +1,14 @@
-"""The async-task side of a gateway process: engine, webhook outbox and worker, and the families on them."""
+"""The async-task side of a gateway process: engine, webhook outbox and worker, and the families on them.
+
+Families are built generically from ``families/registry.py``; nothing here names one.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 import socket
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,18 +17,13 @@ from omnirelay.billing.ledger import Ledger
 from omnirelay.catalog import Catalog
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.writebehind import WriteBehind
-from omnirelay.files.links import LinkSigner
-from omnirelay.midjourney.cancel import TaskCancels
-from omnirelay.midjourney.listing import TaskListing
-from omnirelay.midjourney.media import MediaLinks
-from omnirelay.midjourney.queries import MidjourneyQueries
-from omnirelay.midjourney.service import MidjourneyService
-from omnirelay.midjourney.wire import MidjourneyFamily
+from omnirelay.families.base import BuiltFamily, FamilyContext
+from omnirelay.families.plugins import load_plugin
+from omnirelay.families.registry import FAMILIES
 from omnirelay.outbound.addresses import parse_networks
 from omnirelay.outbound.fetch import OutboundClient, outbound_client
 from omnirelay.relay.gate import Gate
 from omnirelay.settings import Settings
-from omnirelay.tasks.callback_tokens import CallbackTokens
 from omnirelay.tasks.engine import TaskEngine
 from omnirelay.tasks.store import TaskStore
 from omnirelay.webhooks.deliverer import Deliverer
@@ -34,6 +33,7 @@ from omnirelay.webhooks.outbox import DeliveryLog
 __all__ = ["TaskRuntime"]
 
 log = structlog.get_logger(__name__)
+S = TypeVar("S")
 
 
 def worker_name() -> str:
@@ -56,8 +56,6 @@ class TaskRuntime:
     ) -> None:
         owner = worker_name()
         self._sqlite = engine.dialect.name == "sqlite"
-        self._public_url = settings.server.public_url
-        self._catalog = catalog
         self.webhook_sender = outbound_client(settings, settings.webhooks.allow_networks)
         self.hooks = AccountHooks(engine, box)
         self.deliveries = DeliveryLog(engine)
@@ -73,31 +71,31 @@ class TaskRuntime:
             settings=settings.tasks,
             owner=owner,
         )
-        signer = LinkSigner(box.derive_key("mj-links"))
-        callbacks = CallbackTokens(box.derive_key("mj-callbacks"), "/mj/callback")
-        family = MidjourneyFamily(signer)
-        self.engine.register(family)
-        self.midjourney = MidjourneyService(
-            gate=gate,
+        ctx = FamilyContext(
+            settings=settings,
             engine=self.engine,
+            gate=gate,
             catalog=catalog,
             writer=writer,
-            callbacks=callbacks,
-            settings=settings.tasks,
+            box=box,
+            outbound=links,
+            providers=providers,
             allowed_networks=parse_networks(settings.webhooks.allow_networks),
         )
-        self.midjourney_queries = MidjourneyQueries(
-            engine=self.engine, catalog=catalog, providers=providers, family=family, callbacks=callbacks
-        )
-        self.midjourney_listing = TaskListing(store=self.engine.store, family=family)
-        self.midjourney_cancels = TaskCancels(engine=self.engine, catalog=catalog, providers=providers)
-        self.midjourney_media = MediaLinks(
-            engine=self.engine,
-            signer=signer,
-            fetcher=links,
-            max_bytes=settings.outbound.max_media_bytes,
-        )
+        self.families = {spec.name: self._build(load_plugin(spec).build(ctx)) for spec in FAMILIES}
         self._webhook_worker = settings.webhooks.worker
+
+    def _build(self, family: BuiltFamily) -> BuiltFamily:
+        for renderer in family.renderers:
+            self.engine.register(renderer)
+        return family
+
+    def service(self, family: str, kind: type[S]) -> S:
+        """The service ``family`` built on this runtime, checked to be a ``kind`` (what its routes call)."""
+        service = self.families[family].service
+        if not isinstance(service, kind):
+            raise TypeError(f"family {family!r} serves {type(service).__name__}, not {kind.__name__}")
+        return service
 
     async def start(self) -> None:
         if self._sqlite and self.engine.settings.worker:
@@ -105,11 +103,9 @@ class TaskRuntime:
         self.engine.start()
         if self._webhook_worker:
             self.deliverer.start()
-        if not self._public_url and any(c.type == "midjourney" for c in self._catalog.snapshot.channels.values()):
-            log.warning(
-                "server.public_url is not set: Midjourney links and upstream callback URLs use the address "
-                "each request arrived on; set it to the URL clients and upstreams reach this gateway at"
-            )
+        for family in self.families.values():
+            if family.started is not None:
+                family.started()
 
     async def stop(self) -> None:
         await self.engine.stop()

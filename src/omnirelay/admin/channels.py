@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from omnirelay.channels.crypto import SecretBox
+from omnirelay.channels.options import checked_options, public_options, sealed_options
 from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import channels
 from omnirelay.errors import InvalidRequest, NotFound
@@ -40,7 +41,10 @@ CHANNEL_FIELDS = (
     "timeout_s",
     "enabled",
     "last_resort",
+    "options",
 )
+_NOT_NULL = frozenset(c.name for c in channels.c if not c.nullable)
+"""Fields an explicit ``null`` cannot clear: refused with 400 instead of failing in the store."""
 
 
 def _public(row: Any, box: SecretBox) -> dict[str, Any]:
@@ -58,6 +62,7 @@ def _public(row: Any, box: SecretBox) -> dict[str, Any]:
         "timeout_s": row.timeout_s,
         "enabled": row.enabled,
         "last_resort": row.last_resort,
+        "options": public_options(row.options),
         "auto_disabled": row.auto_disabled,
         "disabled_reason": row.disabled_reason,
         "created_at": row.created_at,
@@ -69,6 +74,9 @@ def _values(fields: dict[str, Any], box: SecretBox) -> dict[str, Any]:
     unknown = set(fields) - set(CHANNEL_FIELDS)
     if unknown:
         raise InvalidRequest(f"Unknown channel field(s): {', '.join(sorted(unknown))}.")
+    nulls = sorted(name for name, value in fields.items() if value is None and name in _NOT_NULL)
+    if nulls:
+        raise InvalidRequest(f"{nulls[0]} cannot be null; leave it out to keep it as it is.", param=nulls[0])
     if "type" in fields and fields["type"] not in CHANNEL_TYPES:
         raise InvalidRequest(
             f"Unknown channel type {fields['type']!r}; known: {', '.join(CHANNEL_TYPES)}.", param="type"
@@ -116,6 +124,7 @@ async def create_channel(engine: AsyncEngine, box: SecretBox, **fields: Any) -> 
     fields.setdefault("groups", ["default"])
     values = _values(fields, box)
     values["base_url"] = checked_base_url(values["type"], str(values["base_url"]))
+    values["options"] = sealed_options(checked_options(values["type"], values.get("options")), None, box)
     now = now_ms()
     async with engine.begin() as conn:
         await _refuse_taken_name(conn, values["name"])
@@ -165,8 +174,11 @@ async def update_channel(
             values["base_url"] = checked_base_url(
                 values.get("type", row.type), str(values.get("base_url", row.base_url))
             )
-        if add_models or remove_models:
-            values["models"] = _edited_models(values.get("models", row.models), add_models, remove_models)
+        if "type" in values or "options" in values:
+            checked = checked_options(values.get("type", row.type), values.get("options", row.options))
+            values["options"] = sealed_options(checked, row.options, box)
+        if add_models or remove_models:  # null (from a PATCH body) is an empty edit
+            values["models"] = _edited_models(values.get("models", row.models), add_models or (), remove_models or ())
             _values({"models": values["models"]}, box)
         await conn.execute(sa.update(channels).where(channels.c.id == channel_id).values(updated_at=now_ms(), **values))
         await bump_revision(conn)

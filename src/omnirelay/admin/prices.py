@@ -45,6 +45,7 @@ def _public(row: Any, per_call_channels: _PerCallChannels) -> dict[str, Any]:
         "per_call": row.per_call,
         "input_per_million": row.input_per_million,
         "output_per_million": row.output_per_million,
+        **price.extras.as_fields(),
         "updated_at": row.updated_at,
         "warnings": price_warnings(price, per_call_channels.get(row.model, ())),
     }
@@ -58,22 +59,26 @@ async def set_price(
     per_call: object = None,
     input_per_million: object = None,
     output_per_million: object = None,
+    **extras: object,
 ) -> dict[str, Any]:
     """Create or replace the price of ``model`` (micro-units per call or per million tokens).
 
-    ``mode`` may be left out (inferred from the amounts); see ``billing/price_rules.py``."""
+    ``mode`` may be left out (inferred from the amounts); ``extras`` are a per-token price's
+    optional fields (per-kind rates, ``tiers``, ``web_search_per_call``); see ``billing/price_rules.py``."""
     price = checked_price(
         model,
         mode=mode,
         per_call=per_call,
         input_per_million=input_per_million,
         output_per_million=output_per_million,
+        **extras,
     )
     values = {
         "mode": price.mode,
         "per_call": price.per_call,
         "input_per_million": price.input_per_million,
         "output_per_million": price.output_per_million,
+        "extras": price.extras.as_json(),
         "updated_at": now_ms(),
     }
     async with engine.begin() as conn:

@@ -49,10 +49,14 @@ class SSEResponse:
         headers: list[tuple[bytes, bytes]],
         *,
         deadline: float | None = None,
+        media_type: bytes | None = None,
     ) -> None:
+        """``media_type`` replaces ``text/event-stream`` for other streamed framings (Gemini's JSON array)."""
         self._frames = frames
         self._finish = finish
         self._headers = _HEADERS + headers
+        if media_type is not None:
+            self._headers = [(b"content-type", media_type), *_HEADERS[1:], *headers]
         self._deadline = deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

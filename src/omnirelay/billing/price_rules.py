@@ -4,6 +4,10 @@ no price that silently bills nothing.
 Every intake goes through :func:`checked_price` (the settings file's ``[[prices]]``,
 ``omnirelay prices set``, ``PUT /api/admin/prices/{model}``), and every group multiplier
 through :func:`checked_multiplier`; :func:`price_warnings` says why a stored price cannot bill.
+A per-token price's optional fields (``billing/price_extras.py``: per-kind rates, context tiers,
+the web search surcharge) obey the same bound; tier thresholds are token counts from 1 to
+``MAX_TOKENS``, strictly increasing. A field name the price does not know is refused with the
+nearest known one, so a typo never leaves a kind billed at the wrong rate.
 
 Bounds: an amount is a whole number of micro-units from 0 to ``MAX_PRICE`` = 10^12 (one
 million units) per call or per million tokens, a multiplier is from 0 to ``MAX_MULTIPLIER`` =
@@ -15,24 +19,30 @@ overflows a balance, a ledger entry or a log row.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from itertools import pairwise
 from typing import cast, get_args
 
-from omnirelay.billing.amounts import checked_amount
+from omnirelay.billing.amounts import MAX_TOKENS, checked_amount
 from omnirelay.billing.per_call_families import PER_CALL_PRICES
+from omnirelay.billing.price_extras import EXTRA_FIELDS, KIND_FIELDS, KindRates, PriceExtras, RateSet, Tier
 from omnirelay.billing.prices import Price, PriceMode
 from omnirelay.errors import InvalidRequest
 
-__all__ = ["MAX_MULTIPLIER", "MAX_PRICE", "checked_multiplier", "checked_price", "price_warnings"]
+__all__ = ["MAX_MULTIPLIER", "MAX_PRICE", "MAX_TIERS", "checked_multiplier", "checked_price", "price_warnings"]
 
 MAX_PRICE = 10**12
 """Micro-units per call or per million tokens (one million units)."""
 MAX_MULTIPLIER = 1000
+MAX_TIERS = 16
 _MULTIPLIER_CHARS = 40
 """The stored multiplier column's width."""
 _MODES: tuple[str, ...] = get_args(PriceMode)
 _TOKEN_FIELDS = ("input_per_million", "output_per_million")
+_PRICE_FIELDS = ("mode", "per_call", *_TOKEN_FIELDS, *EXTRA_FIELDS)
+_TIER_FIELDS = ("above_prompt_tokens", *_TOKEN_FIELDS, *KIND_FIELDS.values())
 _NOTHING = (
     "give per_call (micro-units per call), or input_per_million/output_per_million "
     "(micro-units per million tokens), or mode=free"
@@ -81,13 +91,17 @@ def checked_price(
     per_call: object = None,
     input_per_million: object = None,
     output_per_million: object = None,
+    **extras: object,
 ) -> Price:
     """The price these fields describe, or :class:`InvalidRequest` naming the field to fix.
 
     ``mode`` may be left out: ``per_call`` alone means per call, token fields mean per token.
-    A field that is absent or 0 is not set. Refused: ``per_call`` together with a token field,
-    fields the mode does not bill, a price that bills nothing without saying ``mode=free``, and
-    a per-token price on a name its family bills per call only (``mj_imagine``...)."""
+    A field that is absent or 0 is not set (an optional per-kind rate of 0 is set: that kind is
+    free). ``extras``: the optional per-token fields of ``billing/price_extras.py``. Refused:
+    ``per_call`` together with a token field, fields the mode does not bill, a price that bills
+    nothing without saying ``mode=free``, a per-token price on a name its family bills per call
+    only (``mj_imagine``...), and a field name the price does not know."""
+    checked_extras = _checked_extras(extras)
     if mode is not None and mode not in _MODES:
         raise InvalidRequest(f"mode must be one of {', '.join(_MODES)} (or left out); got {mode!r}.", param="mode")
     given = {"per_call": per_call, "input_per_million": input_per_million, "output_per_million": output_per_million}
@@ -100,19 +114,115 @@ def checked_price(
             param=tokens[0],
         )
     chosen = _inferred(amounts) if mode is None else _checked_mode(cast(PriceMode, mode), amounts)
-    if chosen == "per_token" and model in PER_CALL_PRICES:
-        raise InvalidRequest(
-            f"{model!r} is billed per call only (its calls report no tokens), so a per-token price would bill "
-            "nothing: give per_call (micro-units per call), or mode=free.",
-            param="mode",
-        )
+    _check_token_fields(model, chosen, extras)
     return Price(
         model,
         chosen,
         per_call=amounts["per_call"],
         input_per_million=amounts["input_per_million"],
         output_per_million=amounts["output_per_million"],
+        extras=checked_extras,
     )
+
+
+def _check_token_fields(model: str, chosen: PriceMode, extras: Mapping[str, object]) -> None:
+    """Token fields only on per-token prices, and per-token prices only on names that report tokens."""
+    if chosen == "per_token" and model in PER_CALL_PRICES:
+        raise InvalidRequest(
+            f"{model!r} is billed per call only (its calls report no tokens), so a per-token price would bill "
+            "nothing: give per_call (micro-units per call), or mode=free.",
+            param="mode",
+        )
+    given = [name for name in EXTRA_FIELDS if extras.get(name) is not None]
+    if given and chosen != "per_token":
+        raise InvalidRequest(
+            f"{given[0]} is a field of per-token prices, but this price is mode={chosen}: drop it, "
+            "or bill per token (input_per_million, output_per_million).",
+            param=given[0],
+        )
+
+
+def _unknown(name: str, known: Sequence[str], where: str = "") -> InvalidRequest:
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else f"known fields: {', '.join(known)}"
+    return InvalidRequest(f"Unknown price field {where + name!r} ({hint}).", param=where + name)
+
+
+def _checked_extras(given: Mapping[str, object]) -> PriceExtras:
+    """The optional fields of a per-token price, each bounded like the other amounts."""
+    for name in given:
+        if name not in EXTRA_FIELDS:
+            raise _unknown(name, _PRICE_FIELDS)
+    kinds = {
+        name: checked_amount(value, name, high=MAX_PRICE)
+        for name in KIND_FIELDS.values()
+        if (value := given.get(name)) is not None
+    }
+    search = given.get("web_search_per_call")
+    return PriceExtras(
+        KindRates(**kinds),
+        _checked_tiers(given.get("tiers")),
+        None if search is None else checked_amount(search, "web_search_per_call", high=MAX_PRICE),
+    )
+
+
+def _checked_tiers(value: object) -> tuple[Tier, ...]:
+    """Context tiers: at most ``MAX_TIERS``, thresholds strictly increasing."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple) or len(value) > MAX_TIERS:
+        raise InvalidRequest(
+            f"tiers must be a list of at most {MAX_TIERS} tiers, each "
+            "{above_prompt_tokens, input_per_million, output_per_million, <per-kind rates>}; "
+            f"got {value!r}.",
+            param="tiers",
+        )
+    tiers = tuple(_checked_tier(i, entry) for i, entry in enumerate(value))
+    for i, (lower, higher) in enumerate(pairwise(tiers), start=1):
+        if higher.above_prompt_tokens <= lower.above_prompt_tokens:
+            raise InvalidRequest(
+                f"tiers[{i}].above_prompt_tokens ({higher.above_prompt_tokens}) must be above "
+                f"tiers[{i - 1}].above_prompt_tokens ({lower.above_prompt_tokens}): list tiers from the "
+                "lowest threshold up.",
+                param=f"tiers[{i}].above_prompt_tokens",
+            )
+    return tiers
+
+
+def _checked_tier(index: int, entry: object) -> Tier:
+    where = f"tiers[{index}]."
+    if not isinstance(entry, Mapping):
+        raise InvalidRequest(f"{where[:-1]} must be a table of price fields; got {entry!r}.", param=where[:-1])
+    for name in entry:
+        if name == "web_search_per_call":
+            raise InvalidRequest(
+                f"{where}web_search_per_call: the web search surcharge is set once per price, beside tiers, "
+                "not per tier.",
+                param=f"{where}{name}",
+            )
+        if name not in _TIER_FIELDS:
+            raise _unknown(str(name), _TIER_FIELDS, where)
+    above = entry.get("above_prompt_tokens")
+    if type(above) is not int or not 1 <= above <= MAX_TOKENS:
+        raise InvalidRequest(
+            f"{where}above_prompt_tokens must be a whole number of prompt tokens from 1 to {MAX_TOKENS}; "
+            f"got {above!r}.",
+            param=f"{where}above_prompt_tokens",
+        )
+    for name in _TOKEN_FIELDS:
+        if entry.get(name) is None:
+            raise InvalidRequest(
+                f"{where[:-1]} needs {name} (micro-units per million tokens): a tier prices every token "
+                "of the request.",
+                param=f"{where}{name}",
+            )
+    rates = {
+        name: checked_amount(value, f"{where}{name}", high=MAX_PRICE)
+        for name in _TIER_FIELDS[1:]
+        if (value := entry.get(name)) is not None
+    }
+    base = (rates.pop("input_per_million"), rates.pop("output_per_million"))
+    return Tier(above, RateSet(*base, KindRates(**rates)))
 
 
 def price_warnings(price: Price, per_call_channels: Sequence[tuple[str, str]] = ()) -> list[str]:
@@ -127,6 +237,7 @@ def price_warnings(price: Price, per_call_channels: Sequence[tuple[str, str]] = 
             per_call=price.per_call,
             input_per_million=price.input_per_million,
             output_per_million=price.output_per_million,
+            **(price.extras.as_json() or {}),
         )
     except InvalidRequest as exc:
         return [exc.message]

@@ -1,4 +1,4 @@
-"""Prices per model and the exact integer arithmetic that turns usage into micro-units."""
+"""Prices per model: what each mode bills, turned into exact micro-units by ``billing/charges.py``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
+from omnirelay.billing.charges import Charge, per_call_charge, token_charge, token_estimate
+from omnirelay.billing.price_extras import PriceExtras, RateSet
+from omnirelay.providers.usage import Usage
+
 __all__ = ["Price", "PriceMode", "parse_multiplier"]
 
 PriceMode = Literal["per_call", "per_token", "free"]
-_MILLION = 1_000_000
 
 
 def parse_multiplier(text: str) -> Fraction:
@@ -20,10 +23,6 @@ def parse_multiplier(text: str) -> Fraction:
     return value
 
 
-def _ceil(value: Fraction) -> int:
-    return -((-value.numerator) // value.denominator)
-
-
 @dataclass(frozen=True, slots=True)
 class Price:
     model: str
@@ -31,6 +30,8 @@ class Price:
     per_call: int = 0
     input_per_million: int = 0
     output_per_million: int = 0
+    extras: PriceExtras = PriceExtras()
+    """Per-kind rates, context tiers and the web search surcharge of a per-token price."""
 
     @classmethod
     def from_row(cls, row: Any) -> Price:
@@ -40,20 +41,36 @@ class Price:
             per_call=row["per_call"],
             input_per_million=row["input_per_million"],
             output_per_million=row["output_per_million"],
+            extras=PriceExtras.from_json(row.get("extras")),
         )
+
+    @property
+    def base_rates(self) -> RateSet:
+        return RateSet(self.input_per_million, self.output_per_million, self.extras.kinds)
+
+    def cost_of(self, usage: Usage, multiplier: Fraction = Fraction(1), *, calls: int = 1) -> Charge:
+        """What ``usage`` costs, kind by kind (``billing/charges.py``), rounded up once.
+
+        ``calls`` counts billable units of a per-call price (e.g. the images one request made)."""
+        if self.mode == "free":
+            return Charge(0, (), multiplier)
+        if self.mode == "per_call":
+            return per_call_charge(self.per_call, calls, multiplier)
+        return token_charge(self.base_rates, self.extras, usage, multiplier)
+
+    def estimate(
+        self, prompt_bound: int, output_tokens: int, multiplier: Fraction = Fraction(1), calls: int = 1
+    ) -> int:
+        """The hold for a call whose prompt has at most ``prompt_bound`` tokens: never below its charge
+        (web search surcharges aside, see :func:`~omnirelay.billing.charges.token_estimate`)."""
+        if self.mode == "free":
+            return 0
+        if self.mode == "per_call":
+            return per_call_charge(self.per_call, calls, multiplier).total
+        return token_estimate(self.base_rates, self.extras, prompt_bound, output_tokens, multiplier)
 
     def cost(
         self, prompt_tokens: int, completion_tokens: int, multiplier: Fraction = Fraction(1), *, calls: int = 1
     ) -> int:
-        """Micro-units owed for this usage, rounded up to a whole micro-unit.
-
-        ``calls`` counts billable units of a per-call price (e.g. the images one request made)."""
-        if self.mode == "free":
-            return 0
-        if self.mode == "per_call":
-            total = self.per_call * calls
-            return total if multiplier == 1 else _ceil(total * multiplier)
-        micro_millionths = prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million
-        if multiplier == 1:
-            return -(-micro_millionths // _MILLION)
-        return _ceil(Fraction(micro_millionths, _MILLION) * multiplier)
+        """Micro-units owed for plain prompt and completion counts (no token kinds), rounded up."""
+        return self.cost_of(Usage(prompt_tokens, completion_tokens), multiplier, calls=calls).total

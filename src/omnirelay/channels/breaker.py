@@ -33,6 +33,11 @@ class Breakers:
         state.trial_in_flight = True
         return True
 
+    def closed(self, channel_id: int) -> bool:
+        """Below the failure threshold: calls go through. Asks nothing of it (no half-open trial starts)."""
+        state = self._states.get(channel_id)
+        return state is None or state.failures < self._threshold
+
     def wait_s(self, channel_id: int) -> float:
         """Seconds until the breaker lets a trial call through (0 when closed); asks nothing of it."""
         state = self._states.get(channel_id)

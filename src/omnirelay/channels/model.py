@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = ["Channel"]
@@ -66,8 +66,17 @@ class Channel:
 
     def next_secret(self) -> str | None:
         """Round-robin over the channel's secrets (spreads load over several upstream keys)."""
+        index = self.next_secret_index()
+        return None if index is None else self.secrets[index]
+
+    def next_secret_index(self) -> int | None:
+        """The index of the secret round-robin picks next (what :meth:`next_secret` would send)."""
         if not self.secrets:
             return None
         if self._rotation is None:
-            self._rotation = itertools.cycle(self.secrets)
-        return str(next(self._rotation))
+            self._rotation = itertools.cycle(range(len(self.secrets)))
+        return int(next(self._rotation))
+
+    def with_secret(self, index: int) -> Channel:
+        """This channel sending only its secret ``index`` (channel affinity pins a conversation's key)."""
+        return replace(self, secrets=(self.secrets[index],), _rotation=None)

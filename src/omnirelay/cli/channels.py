@@ -13,8 +13,10 @@ import typer
 from omnirelay.admin import channels as channel_admin
 from omnirelay.admin.channel_refs import find_channel_id
 from omnirelay.admin.channel_test import run_stored_channel_test
+from omnirelay.channels.options import parse_option
 from omnirelay.cli.common import ConfigOption, JsonOption, echo_json, fail, run, show_record
 from omnirelay.cli.context import Store
+from omnirelay.errors import InvalidRequest
 
 __all__ = ["channels"]
 
@@ -29,6 +31,7 @@ _COLUMNS = (
     ("priority", "prio"),
     ("weight", "wt"),
 )
+_OPTION_HELP = "A per-type switch name=value, e.g. responses=true on an openai channel (repeatable)."
 _NAME_WIDTH = 20
 _MODELS_MIN = 16
 
@@ -39,6 +42,13 @@ def _state(channel: dict[str, Any]) -> str:
     if channel["auto_disabled"]:
         return "auto-off"
     return "last-resort" if channel.get("last_resort") else "on"
+
+
+def _options(items: list[str] | None) -> dict[str, Any]:
+    try:
+        return dict(parse_option(item) for item in items or [])
+    except InvalidRequest as exc:
+        fail(exc.message)
 
 
 def _fit(text: str, width: int) -> str:
@@ -99,13 +109,14 @@ def channels_create(
     base_url: str,
     model: Annotated[list[str], typer.Option(help="Served model (repeatable).")],
     secret: Annotated[list[str] | None, typer.Option(help="Upstream API key (repeatable).")] = None,
-    type: Annotated[str, typer.Option(help="openai, anthropic, jina, cohere, midjourney, local.")] = "openai",
+    type: Annotated[str, typer.Option(help="openai, anthropic, gemini, jina, cohere, midjourney, local.")] = "openai",
     priority: Annotated[int, typer.Option()] = 0,
     weight: Annotated[int, typer.Option()] = 1,
     group: Annotated[list[str] | None, typer.Option(help="Account group served (repeatable).")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds to wait for upstream bytes.")] = None,
     map: Annotated[list[str] | None, typer.Option(help="public=upstream model name (repeatable).")] = None,
     last_resort: Annotated[bool, typer.Option(help="Serve a model only when no other channel does.")] = False,
+    option: Annotated[list[str] | None, typer.Option(help=_OPTION_HELP)] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -122,6 +133,7 @@ def channels_create(
         "timeout_s": timeout,
         "model_map": _mapping(map),
         "last_resort": last_resort,
+        "options": _options(option),
     }
     show_record(run(config, lambda s: channel_admin.create_channel(s.engine, s.box, **fields)), as_json)
 
@@ -153,6 +165,7 @@ def channels_update(
     clear_map: Annotated[bool, typer.Option("--clear-map", help="Remove every model mapping.")] = False,
     enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Switch the channel on or off.")] = None,
     last_resort: Annotated[bool | None, typer.Option("--last-resort/--no-last-resort")] = None,
+    option: Annotated[list[str] | None, typer.Option(help=_OPTION_HELP + " Other options are kept.")] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -172,11 +185,16 @@ def channels_update(
         "last_resort": last_resort,
     }
     fields = _changes(options, map, clear_map, timeout)
-    if not fields:
+    switches = _options(option)
+    if not fields and not switches:
         fail("nothing to change: give at least one option (see --help)")
 
     async def action(store: Store) -> dict[str, Any]:
-        return await channel_admin.update_channel(store.engine, store.box, await _channel_id(store, channel), **fields)
+        channel_id = await _channel_id(store, channel)
+        if switches:
+            current = await channel_admin.get_channel(store.engine, store.box, channel_id)
+            fields["options"] = {**current["options"], **switches}
+        return await channel_admin.update_channel(store.engine, store.box, channel_id, **fields)
 
     show_record(run(config, action), as_json)
 

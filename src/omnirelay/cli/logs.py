@@ -1,4 +1,8 @@
-"""``omnirelay logs``: request logs."""
+"""``omnirelay logs``: request logs.
+
+The table shows, beside plain input and output tokens, the other token kinds a call used
+(``kinds``: cache reads and writes, reasoning, audio, image, web searches); ``--detail`` adds
+each call's bill line by line (rate and exact cost per kind, ``request_logs.usage``)."""
 
 from __future__ import annotations
 
@@ -7,12 +11,49 @@ from typing import Annotated, Any
 import typer
 
 from omnirelay.admin.logs import query_logs
-from omnirelay.cli.common import ConfigOption, JsonOption, resolve_account, run, show
+from omnirelay.cli.common import ConfigOption, JsonOption, resolve_account, run, show, show_record
 from omnirelay.cli.context import Store
 
 __all__ = ["logs"]
 
 logs = typer.Typer(help="Request logs.", no_args_is_help=True)
+_PLAIN = ("uncached_input", "text_output")
+_SHORT = {
+    "cache_read": "cached",
+    "cache_write_5m": "write5m",
+    "cache_write_1h": "write1h",
+    "web_search_calls": "search",
+}
+
+
+def _kinds(log: dict[str, Any]) -> str:
+    """The kinds beyond plain input and output, e.g. ``cached=8000 reasoning=200``."""
+    lines = (log.get("usage") or {}).get("lines") or ()
+    return " ".join(
+        f"{_SHORT.get(line['kind'], line['kind'])}={line.get('tokens', line.get('calls'))}"
+        for line in lines
+        if line["kind"] not in _PLAIN and line["kind"] != "calls"
+    )
+
+
+def _bill(log: dict[str, Any]) -> None:
+    """One call's bill: its tier and multiplier, then one row per kind."""
+    detail = log.get("usage")
+    if not detail:
+        return
+    tier = "base" if detail["tier"] is None else f"above {detail['tier']} prompt tokens"
+    typer.echo(f"\nrequest {log['request_id']} (log {log['id']}): tier {tier}, multiplier {detail['multiplier']}")
+    rows = [
+        {
+            "kind": line["kind"],
+            "count": line.get("tokens", line.get("calls")),
+            "rate": f"{line['per_million']}/M" if "per_million" in line else f"{line['per_call']}/call",
+            "cost": line["cost"],
+        }
+        for line in detail["lines"]
+    ]
+    show(rows, False, ("kind", "count", "rate", "cost"))
+    show_record({"total": detail["total"], "charged": log["cost"], "unbilled": log["unbilled"]}, False)
 
 
 def _row(log: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +68,7 @@ def _row(log: dict[str, Any]) -> dict[str, Any]:
         "out": log["completion_tokens"],
         "cost": log["cost"],
         "ms": log["latency_ms"],
+        "kinds": _kinds(log),
     }
 
 
@@ -38,6 +80,7 @@ def logs_list(
     status: Annotated[int | None, typer.Option(help="HTTP status, e.g. 429.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
     before_id: Annotated[int | None, typer.Option(help="Only requests older than this id (the next page).")] = None,
+    detail: Annotated[bool, typer.Option("--detail", help="Each call's bill, line by line.")] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -57,5 +100,8 @@ def logs_list(
 
     page = run(config, query)
     show(page["data"] if as_json else [_row(log) for log in page["data"]], as_json)
+    if detail and not as_json:
+        for log in page["data"]:
+            _bill(log)
     if page["has_more"] and not as_json:
         typer.echo(f"more: --before-id {page['next_before_id']}")

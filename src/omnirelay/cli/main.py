@@ -202,5 +202,43 @@ def fake_suno(
     run_fake_suno(host, port, knobs)
 
 
+@fake.command("kling")
+def fake_kling(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18005,
+    key: Annotated[
+        list[str] | None, typer.Option(help="Accept JWTs of this ACCESS_KEY|SECRET_KEY (repeatable); none: any.")
+    ] = None,
+    step_ms: Annotated[float, typer.Option(help="Time a task spends submitted, then processing.")] = 500.0,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+) -> None:
+    """Serve the fake Kling API upstream (omnirelay.testing.FakeKling)."""
+    from omnirelay.testing import FakeKlingKnobs, run_fake_kling
+
+    pairs = [k.partition("|") for k in key or []]
+    if any(not ak or not sk for ak, _, sk in pairs):
+        raise typer.BadParameter("ACCESS_KEY|SECRET_KEY", param_hint="--key")
+    knobs = FakeKlingKnobs(keys={ak: sk for ak, _, sk in pairs}, step_s=step_ms / 1000, latency_s=latency_ms / 1000)
+    run_fake_kling(host, port, knobs)
+
+
+@fake.command("replicate")
+def fake_replicate(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18004,
+    api_token: Annotated[str | None, typer.Option(help="Require this bearer token.")] = None,
+    start_ms: Annotated[float, typer.Option(help="How long predictions stay starting.")] = 500.0,
+    run_ms: Annotated[float, typer.Option(help="How long predictions then stay processing.")] = 1000.0,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+) -> None:
+    """Serve the fake Replicate API upstream (omnirelay.testing.FakeReplicate)."""
+    from omnirelay.testing import FakeReplicateKnobs, run_fake_replicate
+
+    knobs = FakeReplicateKnobs(
+        api_token=api_token, start_s=start_ms / 1000, run_s=run_ms / 1000, latency_s=latency_ms / 1000
+    )
+    run_fake_replicate(host, port, knobs)
+
+
 def main() -> None:
     app()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 
 from omnirelay.settings import Settings, load_settings
+from omnirelay.settings_env import stray_variables
 from omnirelay.settings_errors import SettingsError
 
 __all__ = ["SETTINGS_EXIT_CODE", "load_or_exit", "report_and_exit"]
@@ -25,6 +27,9 @@ def report_and_exit(exc: SettingsError) -> NoReturn:
 def load_or_exit(config: Path | None, **overrides: Any) -> Settings:
     """:func:`load_settings`, without a traceback when the settings are invalid."""
     try:
-        return load_settings(config, **overrides)
+        settings = load_settings(config, **overrides)
     except SettingsError as exc:
         report_and_exit(exc)
+    for line in stray_variables(os.environ, Settings):
+        typer.echo(f"warning: {line}", err=True)
+    return settings

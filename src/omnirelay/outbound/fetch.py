@@ -31,7 +31,8 @@ __all__ = ["FetchPolicy", "FetchedStream", "OutboundClient", "outbound_client"]
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _NEVER = ("svg", "xml", "html", "javascript", "ecmascript")
-"""Parts of a media type never accepted, whatever the policy: they can run as a page on our origin."""
+"""Parts of a media type never accepted unless a policy opts in to SVG: they can run as a page on our origin."""
+_SVG = "image/svg+xml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,13 @@ class FetchPolicy:
 
     types: tuple[str, ...]
     max_bytes: int
+    svg: bool = False
+    """Also accept ``image/svg+xml`` (vector outputs): relayed only with the sandboxing headers of
+    ``api/served_media.py``, so a script in it never runs on the gateway's origin."""
 
     def accepts(self, media_type: str) -> bool:
+        if self.svg and media_type == _SVG:
+            return True
         return media_type.startswith(self.types) and not any(word in media_type for word in _NEVER)
 
 

@@ -17,16 +17,22 @@ from omnirelay.channels.base_url import normalise_base_url
 from omnirelay.errors import InvalidRequest
 from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.anthropic.kind import ANTHROPIC
+from omnirelay.providers.gemini.kind import GEMINI
 from omnirelay.providers.kind import ChannelKind
+from omnirelay.providers.kling.kind import KLING
 from omnirelay.providers.local.kind import LOCAL
 from omnirelay.providers.midjourney_proxy.kind import MIDJOURNEY
 from omnirelay.providers.openai_compat.kind import OPENAI
+from omnirelay.providers.replicate.kind import REPLICATE
 from omnirelay.providers.rerank.kind import COHERE_KIND, JINA_KIND
+from omnirelay.providers.suno.kind import SUNO
 from omnirelay.settings import Settings
 
 __all__ = ["CHANNEL_TYPES", "KINDS", "build_providers", "capable", "checked_base_url", "stored_base_url"]
 
-KINDS: dict[str, ChannelKind] = {k.name: k for k in (OPENAI, LOCAL, JINA_KIND, COHERE_KIND, ANTHROPIC, MIDJOURNEY)}
+KINDS: dict[str, ChannelKind] = {
+    k.name: k for k in (OPENAI, LOCAL, JINA_KIND, COHERE_KIND, ANTHROPIC, MIDJOURNEY, GEMINI, SUNO, REPLICATE, KLING)
+}
 """Every channel type; each declares its provider, base URL rule and model purposes in its own package."""
 CHANNEL_TYPES: tuple[str, ...] = tuple(KINDS)
 P = TypeVar("P")

@@ -6,7 +6,9 @@ fraction), so the reader awaits once per network read instead of once per line.
 
 from __future__ import annotations
 
-__all__ = ["SSEDecoder"]
+from collections.abc import AsyncIterable, AsyncIterator
+
+__all__ = ["SSEDecoder", "data_batches"]
 
 
 class SSEDecoder:
@@ -26,6 +28,21 @@ class SSEDecoder:
         rest, self._buffer = self._buffer, b""
         payload = _data_of(rest.rstrip(b"\n"))
         return [payload] if payload is not None else []
+
+
+async def data_batches(reads: AsyncIterable[bytes]) -> AsyncIterator[list[bytes]]:
+    """An OpenAI-style stream's payloads, one batch per network read, up to its ``[DONE]`` (left out)."""
+    decoder = SSEDecoder()
+    async for chunk in reads:
+        batch = decoder.feed(chunk)
+        if b"[DONE]" in batch:
+            yield batch[: batch.index(b"[DONE]")]
+            return
+        if batch:
+            yield batch
+    tail = [p for p in decoder.close() if p != b"[DONE]"]
+    if tail:
+        yield tail
 
 
 def _data_of(event: bytes) -> bytes | None:

@@ -211,7 +211,11 @@ def as_openai_chat(usage: Usage) -> dict[str, Any]:
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.prompt_tokens + usage.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": usage.cache_read, "audio_tokens": usage.audio_in},
+        "prompt_tokens_details": {
+            "cached_tokens": usage.cache_read,
+            "cache_write_tokens": usage.cache_write,
+            "audio_tokens": usage.audio_in,
+        },
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning, "audio_tokens": usage.audio_out},
     }
 
@@ -220,7 +224,7 @@ def as_responses(usage: Usage) -> dict[str, Any]:
     """The Responses API's ``usage`` object for ``usage``."""
     return {
         "input_tokens": usage.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": usage.cache_read},
+        "input_tokens_details": {"cached_tokens": usage.cache_read, "cache_write_tokens": usage.cache_write},
         "output_tokens": usage.completion_tokens,
         "output_tokens_details": {"reasoning_tokens": usage.reasoning},
         "total_tokens": usage.prompt_tokens + usage.completion_tokens,

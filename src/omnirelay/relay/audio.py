@@ -33,6 +33,7 @@ from omnirelay.relay.auth import Caller
 from omnirelay.relay.chat import upstream_call
 from omnirelay.relay.gate import Gate, JobRequest
 from omnirelay.relay.job import Job
+from omnirelay.relay.priming import first_read
 
 __all__ = [
     "MAX_SPEECH_CHARS",
@@ -229,10 +230,5 @@ class AudioRelay:
 
 async def _open_and_prime(provider: SpeechProvider, call: UpstreamCall) -> OpenedSpeech:
     stream = await provider.open_speech(call)
-    chunks = stream.__aiter__()
-    try:
-        first = await anext(chunks, None)
-    except BaseException:
-        await stream.aclose()
-        raise
+    chunks, first = await first_read(stream)
     return OpenedSpeech(stream, chunks, first)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from omnirelay.channels.affinity_keys import affinity_key_for_header, affinity_key_for_prompt_cache_key
 from omnirelay.channels.model import Channel
 from omnirelay.errors import InvalidRequest
 from omnirelay.providers.base import ChatProvider, ChatResult, ChatStream, UpstreamCall, Usage
@@ -19,10 +20,11 @@ from omnirelay.relay.auth import Caller
 from omnirelay.relay.field_types import CHAT_FIELDS, check_field_types
 from omnirelay.relay.gate import Gate, JobRequest
 from omnirelay.relay.job import Job
+from omnirelay.relay.priming import first_read
 from omnirelay.relay.tokens import TokenCounter
 from omnirelay.settings import RelaySettings
 
-__all__ = ["ChatRelay", "OpenedStream", "upstream_call"]
+__all__ = ["ChatRelay", "OpenedStream", "open_and_prime", "primed", "upstream_call"]
 
 
 @dataclass(slots=True)
@@ -63,12 +65,31 @@ class ChatRelay:
         self.tokens = tokens
         self._settings = settings
 
-    async def begin(self, caller: Caller, body: dict[str, Any], body_size: int, request_id: str) -> Job:
-        """Check scopes and price, admit under the key's limits and reserve the estimate."""
+    async def begin(
+        self,
+        caller: Caller,
+        body: dict[str, Any],
+        body_size: int,
+        request_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        affinity: str | None = None,
+    ) -> Job:
+        """Check scopes and price, admit under the key's limits and reserve the estimate.
+
+        ``affinity`` (an ingress's own conversation identity) wins over the body's
+        ``prompt_cache_key``, which wins over the ``relay.affinity_header`` of ``headers``."""
         model = validate_chat_body(body)
         # body bytes bound the prompt's tokens from above: no tokenizer on the hot path
         output = _requested_output(body, self._settings.default_output_tokens)
-        request = JobRequest("chat.completions", model, body_size, output, stream=body.get("stream") is True)
+        affinity = (
+            affinity
+            or affinity_key_for_prompt_cache_key(body)
+            or affinity_key_for_header(headers or {}, self._settings.affinity_header, model)
+        )
+        request = JobRequest(
+            "chat.completions", model, body_size, output, stream=body.get("stream") is True, affinity=affinity
+        )
         return await self.gate.open_job(caller, request, request_id)
 
     @property
@@ -98,17 +119,17 @@ class ChatRelay:
 
         async def attempt(provider: ChatProvider, channel: Channel) -> OpenedStream:
             prepared = prepare_chat_body(body, channel.upstream_model(job.model), stream=True)
-            return await _open_and_prime(provider, upstream_call(channel, prepared))
+            return await open_and_prime(provider, upstream_call(channel, prepared))
 
         return await self.gate.run(job, ChatProvider, attempt)
 
 
-async def _open_and_prime(provider: ChatProvider, call: UpstreamCall) -> OpenedStream:
-    stream = await provider.open_stream(call)
-    events = stream.__aiter__()
-    try:
-        first = await anext(events, None)
-    except BaseException:
-        await stream.aclose()
-        raise
+async def open_and_prime(provider: ChatProvider, call: UpstreamCall) -> OpenedStream:
+    """Open a chat stream and read its first event (a failure there still fails over)."""
+    return await primed(await provider.open_stream(call))
+
+
+async def primed(stream: ChatStream) -> OpenedStream:
+    """``stream`` with its first event read (closed when that read fails)."""
+    events, first = await first_read(stream)
     return OpenedStream(stream, events, first)

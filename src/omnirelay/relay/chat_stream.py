@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
 
-from omnirelay.errors import UpstreamError, UpstreamTimeout
+from omnirelay.errors import UpstreamError
 from omnirelay.providers.base import Usage
 from omnirelay.providers.openai_compat.transform import chunk_text, is_usage_only_chunk, wants_usage_chunk
 from omnirelay.relay.chat import ChatRelay, OpenedStream
 from omnirelay.relay.job import Job
+from omnirelay.relay.stream_session import StreamRun
 
 __all__ = ["ChatStreamSession"]
 
@@ -40,54 +39,26 @@ class ChatStreamSession:
 
     def __init__(self, relay: ChatRelay, job: Job, body: dict[str, Any], opened: OpenedStream) -> None:
         self._relay = relay
-        self._job = job
         self._body = body
         self._opened = opened
         self._wants_usage = wants_usage_chunk(body)
         self._usage: Usage | None = None
         self._delivered: list[bytes] = []
-        self._completed = False
-        self._cut: UpstreamTimeout | None = None
-        self._upstream_error: UpstreamError | None = None
+        self._run = StreamRun(job, relay.max_request_s)
 
-    async def frames(self) -> AsyncGenerator[bytes, None]:
-        delivered = self._delivered
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._relay.max_request_s - (time.perf_counter() - self._job.started)
-        try:
-            batch = self._opened.first
-            while batch is not None:
-                kept = [p for p in batch if self._keep(p)]
-                if kept:
-                    yield _frames(kept)
-                    delivered.extend(kept)  # reached only once the client took the frames
-                timer = asyncio.timeout_at(deadline)
-                try:
-                    async with timer:
-                        batch = await anext(self._opened.events, None)
-                except TimeoutError:
-                    if not timer.expired():
-                        raise
-                    self._cut = self._deadline_error()
-                    yield _error_frame(self._cut)
-                    return
-        except UpstreamError as exc:
-            self._upstream_error = exc
-            yield _error_frame(exc)
-            return
-        except Exception as exc:  # a fault of ours must not cost the client: refund, then report it
-            self._upstream_error = UpstreamError(f"the stream failed inside the gateway: {exc}")
-            raise
+    def frames(self) -> AsyncGenerator[bytes, None]:
+        return self._run.guard(self._relayed(), _error_frame)
+
+    async def _relayed(self) -> AsyncGenerator[bytes, None]:
+        batch = self._opened.first
+        while batch is not None:
+            kept = [p for p in batch if self._keep(p)]
+            if kept:
+                yield _frames(kept)
+                self._delivered.extend(kept)  # reached only once the client took the frames
+            batch = await self._run.next(self._opened.events)
         yield _DONE
-        self._completed = True
-
-    def _deadline_error(self) -> UpstreamTimeout:
-        limit = self._relay.max_request_s
-        return UpstreamTimeout(
-            f"The gateway ended this stream after relay.max_request_s ({limit:g} s); "
-            "what was delivered is billed. Ask for fewer tokens, or ask the operator to raise the limit.",
-            code="max_request_time",
-        )
+        self._run.completed = True
 
     def _keep(self, payload: bytes) -> bool:
         """Note usage when the chunk carries it; drop the usage-only chunk the client did not ask for.
@@ -116,19 +87,20 @@ class ChatStreamSession:
                 texts.append(chunk_text(chunk))
         return "".join(texts)
 
+    def _adapter_usage(self) -> Usage | None:
+        """The precise usage a provider's stream may expose as ``usage`` (``None`` when it has none)."""
+        usage = getattr(self._opened.stream, "usage", None)
+        return usage if isinstance(usage, Usage) else None
+
     async def finish(self) -> None:
         """Close the upstream and settle: call exactly once, from a ``finally``."""
         await self._opened.stream.aclose()
-        job = self._job
-        if self._upstream_error is not None:
-            await job.fail(self._upstream_error)
-            return
-        usage = self._usage  # re-read the delivered frames only when the upstream sent no usage
+        await self._run.settle(self._billed)
+
+    def _billed(self) -> Usage:
+        # the adapter's own usage when it has one: it may hold kinds the chunk shape cannot carry
+        # (Anthropic's 1-hour cache writes); else the chunks'; else the delivered frames re-read
+        usage = self._adapter_usage() or self._usage
         if usage is None:
             usage = self._relay.usage_or_count(None, self._body, self._delivered_text())
-        if self._completed:
-            await job.succeed(usage)
-        elif self._cut is not None:
-            await job.succeed(usage, status=self._cut.status_code, error=self._cut.message)
-        else:
-            await job.succeed(usage, status=499, error="client disconnected mid-stream")
+        return usage

@@ -3,7 +3,8 @@
 :meth:`Gate.open_job` checks that the model is served, then the key's scope and the price, admits
 the call under the key's limits and reserves its estimated cost. :meth:`Gate.run` then tries the
 model's channels in routing order until one answers, feeding breakers and auto-disable, and
-settles or refunds the job when asked to.
+settles or refunds the job when asked to. A call with a conversation identity (``affinity``)
+tries the channel and secret that answered its conversation first (``channels/affinity.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from omnirelay.accounts.limits import Admission
 from omnirelay.catalog import Catalog
+from omnirelay.channels.affinity import Affinity, MemoryAffinity, Pin
 from omnirelay.channels.availability import no_channel_error
 from omnirelay.channels.breaker import Breakers
 from omnirelay.channels.health import ChannelHealth
 from omnirelay.channels.model import Channel
-from omnirelay.channels.routing import candidates
+from omnirelay.channels.sticky import pinned_channel, sticky_candidates
 from omnirelay.errors import (
     ModelNotFound,
     ModelNotPriced,
@@ -52,6 +55,8 @@ class JobRequest:
     """The price to bill by, when it is not named after the model (e.g. ``dall-e-3:1024x1024``)."""
     calls: int = 1
     """Units a per-call price is reserved for (e.g. the images asked for)."""
+    affinity: str | None = None
+    """The request's conversation identity (``channels/affinity_keys.py``): it sticks to one channel and key."""
 
 
 def as_failure(exc: BaseException) -> OmniRelayError:
@@ -71,7 +76,9 @@ class Gate:
         providers: Mapping[str, object],
         health: ChannelHealth,
         settings: RelaySettings,
+        affinity: Affinity | None = None,
     ) -> None:
+        self.affinity = affinity or MemoryAffinity(settings.affinity_max_entries, settings.affinity_ttl_s)
         self._catalog = catalog
         self._services = services
         self._breakers = breakers
@@ -97,8 +104,9 @@ class Gate:
                 "Ask the operator to set a price for it (or mark it free)."
             )
         multiplier = snapshot.multiplier(caller.group)
-        estimate = price.cost(request.prompt_bound, request.output_tokens, multiplier, calls=request.calls)
-        admission = self._services.limiter.admit(caller.key)
+        estimate = price.estimate(request.prompt_bound, request.output_tokens, multiplier, request.calls)
+        admitted = self._services.limiter.admit(caller.key)  # in memory: no coroutine, nothing awaited
+        admission = admitted if isinstance(admitted, Admission) else await admitted
         try:
             reservation = await self._services.ledger.reserve(caller.key, request_id, estimate)
         except BaseException:
@@ -115,6 +123,7 @@ class Gate:
             reservation=reservation,
             admission=admission,
             stream=request.stream,
+            affinity=f"{caller.key.account_id}:{request.affinity}" if request.affinity else None,
         )
 
     def provider_for(self, channel: Channel, capability: type[P]) -> P:
@@ -152,9 +161,12 @@ class Gate:
     async def _with_failover(self, job: Job, capability: type[P], attempt: Callable[[P, Channel], Awaitable[T]]) -> T:
         channels = self._catalog.snapshot.by_model.get(job.model, [])
         last: UpstreamError | None = None
+        pin = await self.affinity.get(job.affinity) if job.affinity is not None else None
+        pinned = pinned_channel(pin, channels, job.caller.group, self._breakers)
         # islice stops before asking for one channel too many: asking may start a half-open trial
         tried = itertools.islice(
-            candidates(channels, job.caller.group, self._breakers, self._rng), self._settings.retries + 1
+            sticky_candidates(pinned, channels, job.caller.group, self._breakers, self._rng),
+            self._settings.retries + 1,
         )
         for channel in tried:
             provider = capable(self._providers, channel.type, capability)
@@ -162,7 +174,7 @@ class Gate:
                 continue
             job.channel_id = channel.id
             try:
-                result = await attempt(provider, channel)
+                result = await attempt(provider, self._keyed(job, channel, pin if channel is pinned else None))
             except UpstreamError as exc:
                 self._record_failure(channel, exc)
                 if not exc.retryable:
@@ -170,12 +182,30 @@ class Gate:
                 last = exc
                 continue
             self._breakers.record_success(channel.id)
+            if job.affinity is not None and pin != (answered := Pin(channel.id, _index(job.secret_index))):
+                await self.affinity.put(job.affinity, answered)
             return result
         if last is not None:
             raise last
         raise no_channel_error(
             job.model, channels, job.caller.group, self._breakers, lambda c: self._can_serve(c, capability)
         )
+
+    def _keyed(self, job: Job, channel: Channel, pin: Pin | None) -> Channel:
+        """The channel with the one secret this call sends: the pinned one, else the next in rotation.
+
+        The index is kept on the job, so the conversation (or a later :meth:`stick`) can pin it."""
+        index = pin.secret if pin is not None and pin.secret >= 0 else channel.next_secret_index()
+        job.secret_index = index
+        if index is None or len(channel.secrets) == 1:
+            return channel
+        return channel.with_secret(index)
+
+    async def stick(self, job: Job, affinity: str) -> None:
+        """Pin the conversation ``affinity`` to where ``job`` was answered (a new Responses id, say)."""
+        if job.channel_id is not None:
+            key = f"{job.caller.key.account_id}:{affinity}"
+            await self.affinity.put(key, Pin(job.channel_id, _index(job.secret_index)))
 
     def _can_serve(self, channel: Channel, capability: type[P]) -> bool:
         return capable(self._providers, channel.type, capability) is not None
@@ -187,3 +217,7 @@ class Gate:
         self._breakers.record_failure(channel.id)
         if isinstance(exc, UpstreamAuthFailed):
             self._health.auto_disable(channel, exc.message)
+
+
+def _index(secret_index: int | None) -> int:
+    return -1 if secret_index is None else secret_index

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from fractions import Fraction
 
-from omnirelay.accounts.limits import Admission, KeyLimiter
+from omnirelay.accounts.limits import Admission, Limiter
+from omnirelay.billing.charges import Charge
 from omnirelay.billing.ledger import Ledger, Reservation
 from omnirelay.billing.prices import Price
 from omnirelay.db.engine import now_ms
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.errors import OmniRelayError
+from omnirelay.observability.call_metrics import CallRecorder
 from omnirelay.providers.base import Usage
 from omnirelay.relay.auth import Caller
 
@@ -21,8 +23,10 @@ __all__ = ["Job", "JobServices"]
 @dataclass(frozen=True, slots=True)
 class JobServices:
     ledger: Ledger
-    limiter: KeyLimiter
+    limiter: Limiter
     writer: WriteBehind
+    recorder: CallRecorder | None = None
+    """Counts each call's outcome, tokens and spend for ``/metrics``."""
 
 
 @dataclass(slots=True)
@@ -33,7 +37,7 @@ class Job:
     caller: Caller
     model: str
     price: Price
-    multiplier: Any
+    multiplier: Fraction
     reservation: Reservation
     admission: Admission
     stream: bool = False
@@ -43,17 +47,22 @@ class Job:
     submits answer 200 and put the outcome in the envelope's ``code``): the log row's status then."""
     started: float = field(default_factory=time.perf_counter)
     done: bool = False
+    affinity: str | None = None
+    """The conversation this call belongs to (``channels/affinity.py``), scoped to the caller's account."""
+    secret_index: int | None = None
+    """The index of the channel secret the gate sent (so :meth:`Gate.stick` can pin a conversation to it)."""
 
     async def succeed(self, usage: Usage, status: int = 200, error: str | None = None, *, calls: int = 1) -> int:
         """Settle at the real cost of ``usage`` (and ``calls`` units of a per-call price); returns what was charged.
 
-        The ledger bounds the charge by the hold (``billing.overage_tolerance``); what the usage
-        cost beyond it is logged as ``unbilled``. Only the first outcome counts."""
+        Every token kind is billed at its own rate (``Price.cost_of``), and the log row keeps the
+        bill's lines. The ledger bounds the charge by the hold (``billing.overage_tolerance``);
+        what the usage cost beyond it is logged as ``unbilled``. Only the first outcome counts."""
         if self.done:
             return 0
-        cost = self.price.cost(usage.prompt_tokens, usage.completion_tokens, self.multiplier, calls=calls)
-        settlement = self.services.ledger.bounded(self.reservation, cost)
-        self._close(usage, settlement.charged, status, error, unbilled=settlement.unbilled)
+        charge = self.price.cost_of(usage, self.multiplier, calls=calls)
+        settlement = self.services.ledger.bounded(self.reservation, charge.total)
+        self._close(usage, settlement.charged, status, error, unbilled=settlement.unbilled, charge=charge)
         await self.services.ledger.settle(self.reservation, settlement.charged)
         return settlement.charged
 
@@ -78,10 +87,34 @@ class Job:
         if not self.done:
             self._close(Usage(0, 0), 0, 200, None)
 
-    def _close(self, usage: Usage, cost: int, status: int, error: str | None, *, unbilled: int = 0) -> None:
+    def __post_init__(self) -> None:
+        if self.services.recorder is not None:
+            self.services.recorder.opened()
+
+    def _close(
+        self,
+        usage: Usage,
+        cost: int,
+        status: int,
+        error: str | None,
+        *,
+        unbilled: int = 0,
+        charge: Charge | None = None,
+    ) -> None:
         self.done = True
         services = self.services
         services.limiter.release(self.admission, usage.prompt_tokens + usage.completion_tokens)
+        seconds = time.perf_counter() - self.started
+        if services.recorder is not None:
+            services.recorder.closed(
+                endpoint=self.endpoint,
+                model=self.model,
+                channel_id=self.channel_id,
+                status=status if self.answered_status is None else self.answered_status,
+                usage=usage,
+                cost=cost,
+                seconds=seconds,
+            )
         services.writer.add_log(
             {
                 "request_id": self.request_id,
@@ -96,8 +129,9 @@ class Job:
                 "completion_tokens": usage.completion_tokens,
                 "cost": cost,
                 "unbilled": unbilled,
-                "latency_ms": int((time.perf_counter() - self.started) * 1000),
+                "latency_ms": int(seconds * 1000),
                 "status": status if self.answered_status is None else self.answered_status,
                 "error": error,
+                "usage": None if charge is None else charge.as_json(),
             }
         )

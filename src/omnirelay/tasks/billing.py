@@ -9,13 +9,18 @@ from omnirelay.tasks.model import Status, TaskRecord
 __all__ = ["closing_entry"]
 
 
-def closing_entry(before: TaskRecord, after: TaskRecord) -> tuple[TaskRecord, LedgerRow | None]:
-    """``after`` with its billing closed when it just finished, and the ledger entry that closes it."""
+def closing_entry(
+    before: TaskRecord, after: TaskRecord, cost: int | None = None
+) -> tuple[TaskRecord, LedgerRow | None]:
+    """``after`` with its billing closed when it just finished, and the ledger entry that closes it.
+
+    A success costs ``cost`` when given (metered work: bounded by the hold, the rest given back), else the hold."""
     if not after.finished or before.billing != "reserved":
         return after, None
     if after.status == Status.SUCCESS:
-        kind, amount, billing, cost = "settle", 0, "settled", before.hold
+        charged = before.hold if cost is None else min(max(cost, 0), before.hold)
+        kind, amount, billing = "settle", before.hold - charged, "settled"
     else:
-        kind, amount, billing, cost = "refund", before.hold, "refunded", 0
+        kind, amount, billing, charged = "refund", before.hold, "refunded", 0
     entry = LedgerRow(after.account_id, after.key_id, after.id, kind, amount, now_ms())
-    return after.replace(billing=billing, cost=cost), entry
+    return after.replace(billing=billing, cost=charged), entry

@@ -31,7 +31,7 @@ from omnirelay.errors import OmniRelayError
 from omnirelay.providers.registry import capable
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.billing import closing_entry
-from omnirelay.tasks.family import TaskFamily, TaskPoller
+from omnirelay.tasks.family import MeteredFamily, TaskFamily, TaskPoller, WebhookEvents
 from omnirelay.tasks.model import ACTIVE, Status, TaskRecord, UpstreamState, advance
 from omnirelay.tasks.poll_soon import PollSoon
 from omnirelay.tasks.store import Change, TaskStore
@@ -123,7 +123,7 @@ class TaskEngine:
     async def create(self, record: TaskRecord) -> None:
         """Store a new task (its hold was reserved by the caller) and its first webhook, durably."""
         rows: list[tuple[sa.Table, dict[str, object]]] = [(tasks, record.values())]
-        delivery = await self._delivery(record)
+        delivery = await self._delivery(None, record)
         if delivery is not None:
             rows.append((webhook_deliveries, delivery))
         await self._writer.commit_now(rows, [])
@@ -175,10 +175,19 @@ class TaskEngine:
         return won
 
     async def _change(self, before: TaskRecord, after: TaskRecord) -> Change:
-        after, entry = closing_entry(before, after)
-        return Change(before, after, entry, await self._delivery(after))
+        family = self._families.get(after.family)
+        metered = family.cost(after) if isinstance(family, MeteredFamily) and after.status == Status.SUCCESS else None
+        after, entry = closing_entry(before, after, metered)
+        return Change(before, after, entry, await self._delivery(before, after))
 
-    async def _delivery(self, record: TaskRecord) -> dict[str, object] | None:
+    async def _delivery(self, before: TaskRecord | None, record: TaskRecord) -> dict[str, object] | None:
+        family = self._families.get(record.family)
+        if isinstance(family, WebhookEvents):
+            event = family.webhook_event(before, record)
+        else:
+            event = f"{record.family}.task.{record.status.lower()}"
+        if event is None:
+            return None
         url = record.notify_url or (await self._hooks.get(record.account_id)).url
         if not url:
             return None
@@ -187,7 +196,7 @@ class TaskEngine:
             seq=record.version,
             account_id=record.account_id,
             url=url,
-            event=f"{record.family}.task.{record.status.lower()}",
+            event=event,
             payload=self.render(record),
         )
 
@@ -209,6 +218,7 @@ class TaskEngine:
                 "latency_ms": (record.finish_time or record.updated_at) - record.submit_time,
                 "status": 200 if record.status == Status.SUCCESS else 502,
                 "error": record.fail_reason,
+                "usage": None,  # every log row names the same columns (one batched insert)
             }
         )
 

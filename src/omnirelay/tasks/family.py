@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 from omnirelay.channels.model import Channel
 from omnirelay.tasks.model import TaskRecord, UpstreamState
 
-__all__ = ["TaskFamily", "TaskPoller"]
+__all__ = ["MeteredFamily", "TaskFamily", "TaskPoller", "WebhookEvents"]
 
 
 class TaskFamily(Protocol):
@@ -17,6 +17,26 @@ class TaskFamily(Protocol):
     name: str
 
     def render(self, record: TaskRecord) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class WebhookEvents(Protocol):
+    """A family that chooses which changes its webhooks report (Replicate's ``webhook_events_filter``).
+
+    Families without it send every change, named ``{family}.task.{status}``."""
+
+    def webhook_event(self, before: TaskRecord | None, after: TaskRecord) -> str | None:
+        """The event name ``after`` is delivered as (``before`` None: just created), or None for no delivery."""
+        ...
+
+
+@runtime_checkable
+class MeteredFamily(Protocol):
+    """A family whose tasks cost what they used (seconds of compute), not always their whole hold."""
+
+    def cost(self, record: TaskRecord) -> int | None:
+        """What ``record``, just succeeded, costs (the hold bounds it); None: its hold."""
+        ...
 
 
 @runtime_checkable

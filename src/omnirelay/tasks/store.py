@@ -98,6 +98,44 @@ class TaskStore:
             rows = (await conn.execute(stmt.order_by(*order).limit(limit))).mappings().all()
         return [TaskRecord.from_row(r) for r in rows]
 
+    async def page(
+        self,
+        account_id: int,
+        family: str,
+        *,
+        before: tuple[int, str] | None,
+        limit: int,
+        submitted: tuple[int | None, int | None] = (None, None),
+    ) -> list[TaskRecord]:
+        """An account's tasks of one family, newest first, strictly older than ``before``
+        (``(submit_time, id)`` of the last task of the previous page): a cursor that new tasks never shift.
+        ``submitted``: only those submitted after and before these epoch milliseconds."""
+        stmt = sa.select(tasks).where(tasks.c.account_id == account_id, tasks.c.family == family)
+        since, until = submitted
+        if since is not None:
+            stmt = stmt.where(tasks.c.submit_time > since)
+        if until is not None:
+            stmt = stmt.where(tasks.c.submit_time < until)
+        if before is not None:
+            at, last = before
+            stmt = stmt.where(sa.or_(tasks.c.submit_time < at, sa.and_(tasks.c.submit_time == at, tasks.c.id < last)))
+        order = (tasks.c.submit_time.desc(), tasks.c.id.desc())
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt.order_by(*order).limit(limit))).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
+    async def mentioning(self, account_id: int, family: str, needle: str, limit: int) -> list[TaskRecord]:
+        """An account's tasks of one family whose result's JSON text contains ``needle``, newest first
+        (a Suno clip id: the caller checks the match in the parsed result)."""
+        stmt = sa.select(tasks).where(
+            tasks.c.account_id == account_id,
+            tasks.c.family == family,
+            sa.cast(tasks.c.result, sa.Text).contains(needle, autoescape=True),
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt.order_by(tasks.c.submit_time.desc()).limit(limit))).mappings().all()
+        return [TaskRecord.from_row(r) for r in rows]
+
     async def by_upstream(self, channel_id: int, upstream_id: str) -> TaskRecord | None:
         stmt = sa.select(tasks).where(tasks.c.channel_id == channel_id, tasks.c.upstream_id == upstream_id)
         async with self._engine.connect() as conn:

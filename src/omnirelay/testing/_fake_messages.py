@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["MessageAnswer", "build_message_answer", "request_problem"]
+__all__ = ["MessageAnswer", "build_message_answer", "is_server_tool", "request_problem"]
 
 _MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 _TOOL_CHOICES = frozenset({"auto", "any", "tool", "none"})
@@ -53,7 +53,7 @@ def _block_problem(block: Any, where: str, role: str, tool_ids: set[str]) -> str
         if block.get("tool_use_id") in tool_ids:
             return None
         return f"{where}: unexpected `tool_use_id` found in `tool_result` blocks: {block.get('tool_use_id')}"
-    if kind in ("document", "thinking", "redacted_thinking"):
+    if kind in ("document", "thinking", "redacted_thinking", "server_tool_use", "web_search_tool_result"):
         return None
     return f"{where}.type: Input tag {kind!r} is not a valid content block for the {role} role"
 
@@ -81,11 +81,16 @@ def _tool_use_ids(message: dict[str, Any]) -> set[str]:
     return {str(b.get("id")) for b in content if isinstance(b, dict) and b.get("type") == "tool_use"}
 
 
+def is_server_tool(tool: Any) -> bool:
+    """A tool Anthropic runs itself (``web_search_20250305``...): it has a ``type`` and no schema."""
+    return isinstance(tool, dict) and tool.get("type") not in (None, "custom")
+
+
 def _tools_problem(body: dict[str, Any]) -> str | None:
     for i, tool in enumerate(body.get("tools") or ()):
         if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
             return f"tools.{i}.name: Field required"
-        if not isinstance(tool.get("input_schema"), dict):
+        if not is_server_tool(tool) and not isinstance(tool.get("input_schema"), dict):
             return f"tools.{i}.input_schema: Field required"
     choice = body.get("tool_choice")
     if choice is not None and (not isinstance(choice, dict) or choice.get("type") not in _TOOL_CHOICES):
@@ -140,7 +145,7 @@ def _count(content: Any, kind: str) -> int:
 
 
 def _tool_to_use(body: dict[str, Any], last_text: str) -> dict[str, Any] | None:
-    tools = [t for t in body.get("tools") or () if isinstance(t, dict)]
+    tools = [t for t in body.get("tools") or () if isinstance(t, dict) and not is_server_tool(t)]
     choice = body.get("tool_choice")
     choice = choice if isinstance(choice, dict) else {"type": "auto"}
     if not tools or choice.get("type") == "none":
@@ -163,14 +168,28 @@ class MessageAnswer:
     chunks: int | None
 
     @property
+    def thinking_tokens(self) -> int:
+        return sum(len(b["thinking"].split()) for b in self.content if b["type"] == "thinking")
+
+    @property
+    def web_searches(self) -> int:
+        return sum(1 for b in self.content if b["type"] == "server_tool_use")
+
+    @property
     def output_tokens(self) -> int:
         texts = sum(len(b["text"].split()) for b in self.content if b["type"] == "text")
-        tools = sum(max(1, len(b["input"])) for b in self.content if b["type"] == "tool_use")
-        return max(1, texts + tools)
+        tools = sum(max(1, len(b["input"])) for b in self.content if b["type"] in ("tool_use", "server_tool_use"))
+        return max(1, texts + tools + self.thinking_tokens)
 
     def deltas(self, block: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """The ``content_block_delta`` payloads that stream ``block``."""
-        if block["type"] == "tool_use":
+        """The ``content_block_delta`` payloads that stream ``block`` (none for blocks sent whole)."""
+        if block["type"] == "thinking":
+            yield {"type": "thinking_delta", "thinking": block["thinking"]}
+            yield {"type": "signature_delta", "signature": block["signature"]}
+            return
+        if block["type"] in ("redacted_thinking", "web_search_tool_result"):
+            return
+        if block["type"] in ("tool_use", "server_tool_use"):
             arguments = orjson.dumps(block["input"]).decode()
             for start in range(0, len(arguments), 8):
                 yield {"type": "input_json_delta", "partial_json": arguments[start : start + 8]}
@@ -196,10 +215,36 @@ def _text_reply(body: dict[str, Any], reply: str | None, last_text: str) -> tupl
     return text, "end_turn", None
 
 
-def build_message_answer(body: dict[str, Any], reply: str | None, chunks: int | None) -> MessageAnswer:
-    """The answer to a valid request: a tool call when the prompt names a tool (or tool_choice forces one)."""
+def _web_search(body: dict[str, Any], last_text: str) -> list[dict[str, Any]]:
+    """A server-side search and its result, when the request offers the web search tool."""
+    if not any(is_server_tool(t) and str(t.get("type")).startswith("web_search") for t in body.get("tools") or ()):
+        return []
+    call_id = "srvtoolu_" + secrets.token_hex(6)
+    result = {"type": "web_search_result", "url": "https://example.com/", "title": "Example", "page_age": None}
+    return [
+        {"type": "server_tool_use", "id": call_id, "name": "web_search", "input": {"query": last_text}},
+        {
+            "type": "web_search_tool_result",
+            "tool_use_id": call_id,
+            "content": [{**result, "encrypted_content": "Eu8B"}],
+        },
+    ]
+
+
+def build_message_answer(
+    body: dict[str, Any], reply: str | None, chunks: int | None, head: list[dict[str, Any]] | None = None
+) -> MessageAnswer:
+    """The answer to a valid request: a tool call when the prompt names a tool (or tool_choice forces one).
+
+    ``head``: blocks that come first (thinking); a request offering web search searches first."""
     last_text = " ".join(_words(_last_user(body).get("content")))
     tokens = _prompt_tokens(body)
+    head = [*(head or []), *_web_search(body, last_text)]
+    answer = _answer(body, reply, chunks, last_text, tokens)
+    return MessageAnswer([*head, *answer.content], answer.stop_reason, answer.stop_sequence, tokens, chunks)
+
+
+def _answer(body: dict[str, Any], reply: str | None, chunks: int | None, last_text: str, tokens: int) -> MessageAnswer:
     tool = _tool_to_use(body, last_text)
     if tool is not None:
         required = (tool.get("input_schema") or {}).get("required") or []

@@ -17,6 +17,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     json: Any
+    raw: bytes = b""
+    """The body's bytes as received (a pass-through can be checked byte for byte)."""
 
 
 async def record_json(request: Request, into: list[RecordedRequest]) -> Any:
@@ -26,5 +28,5 @@ async def record_json(request: Request, into: list[RecordedRequest]) -> Any:
         parsed = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
         parsed = None
-    into.append(RecordedRequest(request.method, request.url.path, dict(request.headers), parsed))
+    into.append(RecordedRequest(request.method, request.url.path, dict(request.headers), parsed, raw))
     return parsed

@@ -28,6 +28,7 @@ from omnirelay.testing._fake_audio import audio_routes
 from omnirelay.testing._fake_chat import Answer, build_answer, prompt_tokens
 from omnirelay.testing._fake_embeddings import embeddings_answer
 from omnirelay.testing._fake_images import image_routes
+from omnirelay.testing._fake_legacy import legacy_routes
 from omnirelay.testing._fake_responses import responses_routes
 from omnirelay.testing._recording import RecordedRequest, record_json
 
@@ -104,6 +105,7 @@ class FakeOpenAI:
                 *audio_routes(self),
                 *image_routes(self),
                 *responses_routes(self),
+                *legacy_routes(self),
             ]
         )
 

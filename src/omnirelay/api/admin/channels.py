@@ -30,6 +30,8 @@ class ChannelFields(BaseModel):
     timeout_s: float | None = None
     enabled: bool | None = None
     last_resort: bool | None = None
+    options: dict[str, Any] | None = None
+    """Per-type switches (``channels/options.py``), e.g. ``{"responses": true}``; replaces the stored ones."""
 
 
 class ChannelChanges(ChannelFields):

@@ -16,13 +16,26 @@ __all__ = ["delete", "list_all", "list_multipliers", "put", "put_multiplier"]
 
 class PriceBody(BaseModel):
     """Amounts are JSON integers (``true`` and ``"100"`` are refused); their bounds, the mode
-    inferred when left out and the refusals are ``billing/price_rules.py``'s."""
+    inferred when left out and the refusals are ``billing/price_rules.py``'s.
 
-    model_config = ConfigDict(extra="forbid")
+    Unknown fields are let through to ``checked_price``, which refuses them naming the nearest
+    known field (a typo such as ``cache_reads_per_million`` must not leave a kind mispriced)."""
+
+    model_config = ConfigDict(extra="allow")
     mode: Literal["per_call", "per_token", "free"] | None = None
     per_call: StrictInt | None = None
     input_per_million: StrictInt | None = None
     output_per_million: StrictInt | None = None
+    cache_read_per_million: StrictInt | None = None
+    cache_write_5m_per_million: StrictInt | None = None
+    cache_write_1h_per_million: StrictInt | None = None
+    reasoning_per_million: StrictInt | None = None
+    audio_input_per_million: StrictInt | None = None
+    audio_output_per_million: StrictInt | None = None
+    image_input_per_million: StrictInt | None = None
+    tiers: list[dict[str, object]] | None = None
+    """``[{"above_prompt_tokens": N, "input_per_million": ..., "output_per_million": ..., ...}]``."""
+    web_search_per_call: StrictInt | None = None
 
 
 class MultiplierBody(BaseModel):

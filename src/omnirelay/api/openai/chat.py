@@ -18,7 +18,7 @@ async def chat_completions(request: Request) -> Response | SSEResponse:
     if is_image_chat(call.runtime, call.body):
         return await image_chat_completion(request, call)
     relay = call.runtime.chat
-    job = await relay.begin(call.caller, call.body, call.size, call.request_id)
+    job = await relay.begin(call.caller, call.body, call.size, call.request_id, headers=request.headers)
     if not job.stream:
         result = await relay.complete(job, call.body)
         return Response(result.raw, media_type="application/json", headers={"x-request-id": call.request_id})

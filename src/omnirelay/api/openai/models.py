@@ -12,9 +12,9 @@ from omnirelay.providers.local import chat_missing, speech_missing
 from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
-__all__ = ["list_models", "retrieve_model"]
+__all__ = ["CREATED", "list_models", "retrieve_model", "visible_models"]
 
-_CREATED = 1_700_000_000
+CREATED = 1_700_000_000
 
 
 def _runs(channel_type: str, model: str) -> bool:
@@ -22,7 +22,7 @@ def _runs(channel_type: str, model: str) -> bool:
     return channel_type != "local" or (speech_missing(model) is None and chat_missing(model) is None)
 
 
-def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:
+def visible_models(runtime: Runtime, caller: Caller) -> dict[str, str]:
     """Model id -> owner, for models that have a usable channel in the caller's group."""
     snapshot = runtime.catalog.snapshot
     visible: dict[str, str] = {}
@@ -36,19 +36,19 @@ def _visible(runtime: Runtime, caller: Caller) -> dict[str, str]:
 
 
 def _model(model: str, owner: str) -> dict[str, object]:
-    return {"id": model, "object": "model", "created": _CREATED, "owned_by": owner}
+    return {"id": model, "object": "model", "created": CREATED, "owned_by": owner}
 
 
 async def list_models(request: Request) -> Response:
     runtime, caller = identify(request)
-    data = [_model(m, owner) for m, owner in sorted(_visible(runtime, caller).items())]
+    data = [_model(m, owner) for m, owner in sorted(visible_models(runtime, caller).items())]
     return Response(orjson.dumps({"object": "list", "data": data}), media_type="application/json")
 
 
 async def retrieve_model(request: Request) -> Response:
     runtime, caller = identify(request)
     model = request.path_params["model"]
-    owner = _visible(runtime, caller).get(model)
+    owner = visible_models(runtime, caller).get(model)
     if owner is None:
         raise ModelNotFound(f"The model '{model}' does not exist or you do not have access to it.", param="model")
     return Response(orjson.dumps(_model(model, owner)), media_type="application/json")

@@ -14,17 +14,21 @@ from typing import Any
 import aiohttp
 import orjson
 
+from omnirelay.channels.model import Channel
 from omnirelay.errors import UpstreamError
+from omnirelay.providers.anthropic import forward as native
 from omnirelay.providers.anthropic.errors import error_for_status, stream_error
 from omnirelay.providers.anthropic.stream import OpenAIChunks
 from omnirelay.providers.anthropic.transform_upstream import (
     anthropic_request_from_openai,
     openai_completion_from_anthropic,
 )
-from omnirelay.providers.base import ChatResult, UpstreamCall, Usage
+from omnirelay.providers.base import ChatResult, ForwardCall, UpstreamCall, Usage
+from omnirelay.providers.forwarded import ForwardedAnswer
 from omnirelay.providers.openai_compat.errors import map_transport_errors
 from omnirelay.providers.openai_compat.transform import completion_text
 from omnirelay.providers.sse import SSEDecoder
+from omnirelay.providers.usage import from_anthropic
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicProvider", "AnthropicStream"]
 
@@ -85,12 +89,18 @@ class AnthropicStream:
         if not self._chunks.done:
             raise UpstreamError(f"upstream {self._hint} ended the stream before message_stop")
 
+    @property
+    def usage(self) -> Usage | None:
+        """What the upstream reported so far, read with Anthropic's semantics (cache writes 5 m / 1 h)."""
+        return from_anthropic(self._chunks.usage)
+
     async def aclose(self) -> None:
         self._response.close()
 
 
 class AnthropicProvider:
-    """Chat completions (plain and streamed) and model listing against the Anthropic Messages API."""
+    """Chat completions (plain and streamed) and model listing against the Anthropic Messages API,
+    and the Messages API itself relayed natively (:class:`~omnirelay.providers.base.Forwarder`)."""
 
     def __init__(
         self,
@@ -139,13 +149,19 @@ class AnthropicProvider:
         completion = openai_completion_from_anthropic(message, created=int(time.time()))
         return ChatResult(
             raw=orjson.dumps(completion),
-            usage=Usage.from_wire(completion["usage"]),
+            usage=from_anthropic(message.get("usage")),
             completion_text=completion_text(completion),
         )
 
     async def open_stream(self, call: UpstreamCall) -> AnthropicStream:
         response = await self._post(call, stream=True)
         return AnthropicStream(response, call.base_url)
+
+    def forwards(self, channel: Channel, dialect: str) -> bool:
+        return native.forwards(channel, dialect)
+
+    async def forward(self, call: ForwardCall) -> ForwardedAnswer:
+        return await native.forward(self._session, self._timeout(call.timeout_s), call)
 
     async def list_models(self, base_url: str, secret: str | None) -> list[str]:
         with map_transport_errors(base_url):

@@ -4,9 +4,11 @@
 stream events out (``message_start``, ``ping``, ``content_block_start/delta/stop``,
 ``message_delta`` with the stop reason and usage, ``message_stop``). Usage arrives last in an
 OpenAI stream, so ``message_start`` reports zero tokens and ``message_delta`` the real counts.
+An upstream's reasoning (``reasoning_content``) becomes a thinking block with no signature.
 
 :class:`OpenAIChunks` (upstream): Anthropic events in, OpenAI chunks out (a role chunk,
-content and tool-call deltas, a chunk with the finish reason, then a usage-only chunk).
+content and tool-call deltas, a chunk with the finish reason, then a usage-only chunk); its
+:attr:`OpenAIChunks.usage` keeps Anthropic's own usage fields, for billing by token kind.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from typing import Any
 
 import orjson
 
-from omnirelay.providers.anthropic.transform import anthropic_stop, anthropic_usage, as_object, message_id
+from omnirelay.providers.anthropic.transform import (
+    anthropic_stop,
+    anthropic_usage,
+    as_object,
+    message_id,
+    reasoning_text,
+)
 from omnirelay.providers.anthropic.transform_upstream import openai_finish_reason, openai_usage
 
 __all__ = ["AnthropicEvents", "OpenAIChunks", "error_event", "event_frame"]
@@ -51,6 +59,9 @@ class AnthropicEvents:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = as_object(choice.get("delta"))
+            reasoning = reasoning_text(delta)
+            if reasoning:
+                events += self._thinking(reasoning)
             text = delta.get("content")
             if isinstance(text, str) and text:
                 events += self._text(text)
@@ -110,6 +121,13 @@ class AnthropicEvents:
         index = self._next_block - 1
         return [*events, {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": text}}]
 
+    def _thinking(self, text: str) -> list[Event]:
+        """Reasoning of an OpenAI-compatible upstream, as a thinking block without a signature."""
+        opened = self._open and self._open[0] == "thinking"
+        events = [] if opened else self._begin("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+        delta = {"type": "thinking_delta", "thinking": text}
+        return [*events, {"type": "content_block_delta", "index": self._next_block - 1, "delta": delta}]
+
     def _tool(self, call: dict[str, Any]) -> list[Event]:
         position = call.get("index", 0)
         function = as_object(call.get("function"))
@@ -136,6 +154,12 @@ class OpenAIChunks:
         self._usage: dict[str, Any] = {}
         self._tool_calls: dict[int, int] = {}
         self.done = False
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """The usage fields reported so far: ``message_start``'s, updated by each ``message_delta``
+        (its counts are cumulative, so the last one wins; ``llm_surfaces.md`` §3.5)."""
+        return self._usage
 
     def feed(self, event: Event) -> list[dict[str, Any]]:
         kind = event.get("type")

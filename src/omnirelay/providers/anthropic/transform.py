@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from omnirelay.errors import InvalidRequest
+from omnirelay.providers.openai_compat.transform import reasoning_text
 
 __all__ = [
     "anthropic_message_from_openai",
@@ -21,9 +22,14 @@ __all__ = [
     "anthropic_usage",
     "message_id",
     "openai_request_from_anthropic",
+    "reasoning_effort",
+    "reasoning_text",
 ]
 
 _TOOL_CHOICES = {"auto": "auto", "any": "required", "none": "none"}
+_EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+_LOW_BUDGET, _HIGH_BUDGET = 4096, 16384
+"""``budget_tokens`` below the first is ``low`` effort, from the second on ``high``; ``medium`` between."""
 _IGNORED_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 
 
@@ -220,6 +226,20 @@ def _tooling(body: dict[str, Any], out: dict[str, Any]) -> None:
         out["parallel_tool_calls"] = False
 
 
+def reasoning_effort(body: dict[str, Any]) -> str | None:
+    """OpenAI's ``reasoning_effort`` for Anthropic's ``thinking``: a budget maps to low, medium or high;
+    ``adaptive`` takes ``output_config.effort`` (none named: the model's default); disabled: none."""
+    thinking = as_object(body.get("thinking"))
+    if thinking.get("type") == "enabled":
+        budget = thinking.get("budget_tokens")
+        if not isinstance(budget, int):
+            return "medium"
+        return "low" if budget < _LOW_BUDGET else "medium" if budget < _HIGH_BUDGET else "high"
+    if thinking.get("type") == "adaptive":
+        return _EFFORTS.get(str(as_object(body.get("output_config")).get("effort")))
+    return None
+
+
 def openai_request_from_anthropic(body: Any) -> dict[str, Any]:
     """An OpenAI chat completion request for a client's Anthropic Messages request (``top_k`` is dropped)."""
     _require(isinstance(body, dict), "The request body must be a JSON object.", "body")
@@ -237,6 +257,9 @@ def openai_request_from_anthropic(body: Any) -> dict[str, Any]:
     }
     _sampling(body, out)
     _tooling(body, out)
+    effort = reasoning_effort(body)
+    if effort is not None:
+        out["reasoning_effort"] = effort
     if body.get("stream") is True:
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}
@@ -287,6 +310,9 @@ def _tool_input(arguments: Any) -> Any:
 
 def _content_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
+    reasoning = reasoning_text(message)
+    if reasoning:  # no signature: only Anthropic can sign, and the gateway never invents one
+        blocks.append({"type": "thinking", "thinking": reasoning, "signature": ""})
     text = message.get("content")
     if isinstance(text, list):
         text = "".join(str(p.get("text") or "") for p in text if isinstance(p, dict))

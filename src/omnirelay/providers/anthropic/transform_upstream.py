@@ -181,6 +181,23 @@ def _sampling(body: dict[str, Any], out: dict[str, Any]) -> None:
         _reject("This channel answers one choice per request (n=1).", "n")
 
 
+_JSON_ONLY = "Answer with one valid JSON object and nothing else: no prose, no code fence."
+
+
+def _json_mode(response_format: Any) -> list[str]:
+    """``json_object`` becomes a system instruction; a JSON schema cannot be guaranteed here: 400."""
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind == "json_object":
+        return [_JSON_ONLY]
+    if kind == "json_schema":
+        _reject(
+            "This model is served by an Anthropic channel, which cannot enforce a JSON schema from "
+            "response_format; use response_format json_object, or a tool whose input_schema is your schema.",
+            "response_format",
+        )
+    return []
+
+
 def anthropic_request_from_openai(body: dict[str, Any], default_max_tokens: int) -> dict[str, Any]:
     """An Anthropic Messages request for an OpenAI chat completion request (``max_tokens`` is required there)."""
     system, turns = _conversation(body.get("messages"))
@@ -190,6 +207,7 @@ def anthropic_request_from_openai(body: dict[str, Any], default_max_tokens: int)
         "messages": turns,
         "max_tokens": limit if isinstance(limit, int) and limit > 0 else default_max_tokens,
     }
+    system = [*system, *_json_mode(body.get("response_format"))]
     if system:
         out["system"] = "\n\n".join(system)
     _sampling(body, out)

@@ -7,8 +7,8 @@ import tempfile
 from pathlib import Path
 
 from omnirelay.channels.model import Channel
-from omnirelay.midjourney.images import decode_image
-from omnirelay.midjourney.upstream import MJAnswer, MJCall
+from omnirelay.families.midjourney.images import decode_image
+from omnirelay.families.midjourney.upstream import MJAnswer, MJCall
 from omnirelay.providers.local.workers import LocalWork
 from omnirelay.settings import LocalSettings
 from omnirelay.tasks.model import Status, UpstreamState

@@ -1,6 +1,6 @@
 """The I/O shell for Midjourney-Proxy channels: submit, poll in batches, cancel, image seeds.
 
-The images and videos a proxy links to are fetched by :mod:`omnirelay.midjourney.media` through the
+The images and videos a proxy links to are fetched by :mod:`omnirelay.families.midjourney.media` through the
 outbound guard, not with the channel's session.
 """
 
@@ -14,7 +14,7 @@ import orjson
 
 from omnirelay.channels.model import Channel
 from omnirelay.errors import UpstreamError
-from omnirelay.midjourney.upstream import MJAnswer, MJCall
+from omnirelay.families.midjourney.upstream import MJAnswer, MJCall
 from omnirelay.providers.midjourney_proxy.transform import answer_from, proxy_path, state_from, submit_body, tasks_from
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
 from omnirelay.tasks.model import UpstreamState

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from omnirelay.midjourney.upstream import MJAnswer, MJCall
+from omnirelay.families.midjourney.upstream import MJAnswer, MJCall
 from omnirelay.tasks.model import Status, UpstreamState
 
 __all__ = ["answer_from", "proxy_path", "state_from", "submit_body", "tasks_from"]

@@ -14,23 +14,27 @@ from typing import Any
 import aiohttp
 import orjson
 
+from omnirelay.channels.model import Channel
 from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.base import (
     ChatResult,
     EmbeddingsResult,
+    ForwardCall,
     ImagesResult,
     ImageUpload,
     RerankResult,
     UpstreamCall,
     Usage,
 )
+from omnirelay.providers.forwarded import ForwardedAnswer
 from omnirelay.providers.openai_compat.audio import OpenAIAudioMixin
 from omnirelay.providers.openai_compat.errors import error_for_status, map_transport_errors
+from omnirelay.providers.openai_compat.forward import OpenAIForward
 from omnirelay.providers.openai_compat.images import OpenAIImages
 from omnirelay.providers.openai_compat.transform import completion_text
 from omnirelay.providers.rerank.jina import JINA
 from omnirelay.providers.rerank.wire import read_answer
-from omnirelay.providers.sse import SSEDecoder
+from omnirelay.providers.sse import data_batches
 
 __all__ = ["OpenAICompatProvider", "SSEStream"]
 
@@ -55,18 +59,9 @@ class SSEStream:
         self._hint = hint
 
     async def __aiter__(self) -> AsyncIterator[list[bytes]]:
-        decoder = SSEDecoder()
         with map_transport_errors(self._hint):
-            async for chunk in self._response.content.iter_any():
-                batch = decoder.feed(chunk)
-                if b"[DONE]" in batch:
-                    yield batch[: batch.index(b"[DONE]")]
-                    return
-                if batch:
-                    yield batch
-        tail = [p for p in decoder.close() if p != b"[DONE]"]
-        if tail:
-            yield tail
+            async for batch in data_batches(self._response.content.iter_any()):
+                yield batch
 
     async def aclose(self) -> None:
         self._response.close()
@@ -89,6 +84,13 @@ class OpenAICompatProvider(OpenAIAudioMixin):
         self._read = read_timeout_s
         self._total = max_request_s
         self._images = OpenAIImages(session, links, self._timeout)
+        self._forward = OpenAIForward(session, self._timeout)
+
+    def forwards(self, channel: Channel, dialect: str) -> bool:
+        return self._forward.forwards(channel, dialect)
+
+    async def forward(self, call: ForwardCall) -> ForwardedAnswer:
+        return await self._forward.forward(call)
 
     def _timeout(self, call_timeout: float | None) -> aiohttp.ClientTimeout:
         """``sock_read`` bounds the wait for each chunk; ``total`` bounds the whole call, body included."""

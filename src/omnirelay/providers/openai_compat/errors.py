@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import aiohttp
 import orjson
 
 from omnirelay.errors import (
     UpstreamAuthFailed,
     UpstreamError,
     UpstreamRejected,
-    UpstreamTimeout,
 )
+from omnirelay.providers.transport import map_transport_errors
 
 __all__ = ["error_for_status", "map_transport_errors"]
-
-
-@contextmanager
-def map_transport_errors(channel_hint: str) -> Iterator[None]:
-    """Re-raise connection, protocol and timeout failures as retryable upstream errors."""
-    try:
-        yield
-    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-        raise UpstreamTimeout(f"upstream {channel_hint} timed out") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise UpstreamError(f"cannot connect to upstream {channel_hint}: {exc.os_error}") from exc
-    except aiohttp.ClientError as exc:
-        raise UpstreamError(f"upstream {channel_hint} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _error_fields(body: bytes) -> tuple[str, str | None, str | None, str | None]:

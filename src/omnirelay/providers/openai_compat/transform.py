@@ -9,6 +9,7 @@ __all__ = [
     "completion_text",
     "is_usage_only_chunk",
     "prepare_chat_body",
+    "reasoning_text",
     "wants_usage_chunk",
 ]
 
@@ -29,6 +30,15 @@ def wants_usage_chunk(body: dict[str, Any]) -> bool:
     """Did the client itself ask for the usage chunk? If not, the gateway strips it."""
     options = body.get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def reasoning_text(source: dict[str, Any]) -> str:
+    """A chat message or delta's reasoning: ``reasoning_content`` (DeepSeek's), or ``reasoning`` on some servers."""
+    for name in ("reasoning_content", "reasoning"):
+        text = source.get(name)
+        if isinstance(text, str) and text:
+            return text
+    return ""
 
 
 def _message_text(message: Any) -> str:

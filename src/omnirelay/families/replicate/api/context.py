@@ -1,0 +1,43 @@
+"""Who is calling a Replicate route (``Authorization: Bearer <key>``, or the older ``Token <key>``)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from omnirelay.api.access_log import note_caller
+from omnirelay.api.public_base import public_base
+from omnirelay.families.replicate.services import ReplicateServices
+from omnirelay.relay.auth import Caller, authenticate
+from omnirelay.runtime import Runtime
+
+__all__ = ["base_url", "caller_of", "prefix_of", "services"]
+
+
+def _token(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() not in ("bearer", "token"):
+        return None
+    return token.strip() or None
+
+
+def services(runtime: Runtime) -> ReplicateServices:
+    """This family's services on the runtime serving the request."""
+    return runtime.tasks.service("replicate", ReplicateServices)
+
+
+def caller_of(request: Request) -> tuple[Runtime, Caller]:
+    runtime: Runtime = request.app.state.runtime
+    client = request.client.host if request.client else None
+    caller = authenticate(runtime.catalog.snapshot, _token(request.headers.get("authorization")), client)
+    note_caller(request.scope, caller)
+    return runtime, caller
+
+
+def base_url(request: Request, runtime: Runtime) -> str:
+    """``server.public_url``, else the address this request arrived on; never its Host header."""
+    return public_base(request, runtime.settings.server)
+
+
+def prefix_of(request: Request) -> str:
+    """``/replicate/v1`` or ``/v1``: the prefix the client used, which its ``urls`` keep."""
+    return "/replicate/v1" if request.url.path.startswith("/replicate/") else "/v1"

@@ -1,1 +1,0 @@
-"""The Midjourney-Proxy API family (``/mj/*``): wire shapes, actions, submissions, the upstream seam."""

@@ -1,0 +1,1 @@
+"""Kling's official API as an upstream (``kling`` channels, secret ``ACCESS_KEY|SECRET_KEY``)."""
