@@ -17,6 +17,10 @@ to answer, from precomputed bytes:
   pass-through scenarios ``responses`` and ``gemini``;
 * Midjourney-Proxy: ``POST /mj/submit/imagine`` (accepted at once) and
   ``POST /mj/task/list-by-condition`` (every task finished), for ``bench/tasks.py``;
+* Suno, aggregator dialect (spec §2A): ``POST /suno/submit/{music,lyrics}`` (accepted at once with
+  a task id) and ``POST /suno/fetch`` (every asked task finished, a music task with two clips);
+* Replicate: ``POST /v1/models/{owner}/{name}/predictions`` (a prediction ``starting``) and
+  ``GET /v1/predictions/{id}`` (``succeeded``, with one output URL);
 * a webhook receiver: ``POST /hook`` counts deliveries and the delay from the state change in
   the body to arrival; ``GET /hook/stats`` reports and resets; ``POST /hook/pause`` makes it
   answer 503 until ``POST /hook/resume``;
@@ -315,6 +319,103 @@ def mj_list_answer(body: bytes) -> bytes:
     return _response("200 OK", orjson.dumps(tasks))
 
 
+_SUNO_IDS = itertools.count(int(time.time() * 1000) * 1000)
+_SUNO_ID = b"__SUNO_TASK__"
+
+
+def _suno_clip(n: int) -> dict[str, Any]:
+    return {
+        "id": f"{_SUNO_ID.decode()}-{n}",
+        "title": "Bench",
+        "status": "complete",
+        "audio_url": f"https://cdn.example/suno/{n}.mp3",
+        "video_url": f"https://cdn.example/suno/{n}.mp4",
+        "image_url": f"https://cdn.example/suno/{n}.jpeg",
+        "image_large_url": f"https://cdn.example/suno/{n}-large.jpeg",
+        "is_video_pending": False,
+        "major_model_version": "v4",
+        "model_name": "chirp-v4",
+        "created_at": "2026-12-06T00:00:00.000Z",
+        "metadata": {"tags": "edm", "prompt": "[Verse] la la", "type": "gen", "duration": 180.0},
+    }
+
+
+_SUNO_TASK = orjson.dumps(
+    {
+        "task_id": _SUNO_ID.decode(),
+        "action": "MUSIC",
+        "status": "SUCCESS",
+        "fail_reason": "",
+        "submit_time": CREATED,
+        "start_time": CREATED,
+        "finish_time": CREATED + 1,
+        "progress": "100%",
+        "data": [_suno_clip(0), _suno_clip(1)],
+    }
+)
+"""One finished music task with two clips; the placeholder id is replaced by each asked id."""
+
+
+def suno_submit_answer() -> bytes:
+    """Every submit is accepted at once (the ``{code, message, data}`` envelope, ``data`` the task id)."""
+    task_id = b"%d" % next(_SUNO_IDS)
+    return _response("200 OK", b'{"code":"success","message":"","data":"' + task_id + b'"}')
+
+
+def suno_fetch_answer(body: bytes) -> bytes:
+    """Every asked task has finished (the engine's first poll sees SUCCESS)."""
+    ids = orjson.loads(body).get("ids", [])
+    tasks = b",".join(_SUNO_TASK.replace(_SUNO_ID, str(i).encode()) for i in ids)
+    return _response("200 OK", b'{"code":"success","message":"","data":[' + tasks + b"]}")
+
+
+_R8_IDS = itertools.count(int(time.time() * 1000) * 1000)
+_R8_ID = b"__R8_ID__"
+_R8_MODEL = b"__R8_MODEL__"
+_R8_BASE = {
+    "id": _R8_ID.decode(),
+    "model": _R8_MODEL.decode(),
+    "version": "dp-4d0bcc010b3049749a251855f12800be",
+    "input": {"prompt": "a red fox in the snow"},
+    "logs": "",
+    "error": None,
+    "created_at": "2026-12-06T00:00:00.000Z",
+    "data_removed": False,
+    "urls": {
+        "get": f"https://api.replicate.com/v1/predictions/{_R8_ID.decode()}",
+        "cancel": f"https://api.replicate.com/v1/predictions/{_R8_ID.decode()}/cancel",
+    },
+}
+_R8_STARTING = orjson.dumps(dict(_R8_BASE, status="starting", output=None, metrics={}))
+_R8_SUCCEEDED = orjson.dumps(
+    dict(
+        _R8_BASE,
+        model="black-forest-labs/flux-schnell",
+        status="succeeded",
+        output=[f"https://replicate.delivery/xezq/{_R8_ID.decode()}/out-0.webp"],
+        metrics={"predict_time": 0.61, "image_count": 1},
+        started_at="2026-12-06T00:00:00.100Z",
+        completed_at="2026-12-06T00:00:00.710Z",
+    )
+)
+"""Bodies with placeholders: the answers are framed after the id (and model) are put in."""
+_R8_CREATE_PREFIX = b"/v1/models/"
+_R8_CREATE_SUFFIX = b"/predictions"
+_R8_GET_PREFIX = b"/v1/predictions/"
+
+
+def replicate_create_answer(path: bytes) -> bytes:
+    """``POST /v1/models/{owner}/{name}/predictions``: a new prediction, ``starting``."""
+    model = path[len(_R8_CREATE_PREFIX) : -len(_R8_CREATE_SUFFIX)]
+    prediction_id = b"r8bench%013d" % next(_R8_IDS)
+    return _response("201 Created", _R8_STARTING.replace(_R8_ID, prediction_id).replace(_R8_MODEL, model))
+
+
+def replicate_get_answer(path: bytes) -> bytes:
+    """``GET /v1/predictions/{id}``: every prediction has succeeded, with one output file."""
+    return _response("200 OK", _R8_SUCCEEDED.replace(_R8_ID, path[len(_R8_GET_PREFIX) :]))
+
+
 def hook_answer(body: bytes) -> bytes:
     """A webhook receiver: counts deliveries and the delay from the task's state change to arrival."""
     if _HOOK_PAUSED[0]:
@@ -368,6 +469,9 @@ _POSTS: dict[bytes, Callable[[bytes, bytes], bytes]] = {
     b"/v1/responses": lambda path, body: responses_answer(),
     b"/mj/submit/imagine": lambda path, body: mj_submit_answer(),
     b"/mj/task/list-by-condition": lambda path, body: mj_list_answer(body),
+    b"/suno/submit/music": lambda path, body: suno_submit_answer(),
+    b"/suno/submit/lyrics": lambda path, body: suno_submit_answer(),
+    b"/suno/fetch": lambda path, body: suno_fetch_answer(body),
     b"/hook": lambda path, body: hook_answer(body),
     b"/hook/pause": lambda path, body: _pause(path),
     b"/hook/resume": lambda path, body: _pause(path),
@@ -386,8 +490,12 @@ def route(method: bytes, path: bytes, body: bytes) -> bytes:
         return _POSTS[path](path, body)
     if method == b"POST" and path.startswith(_GEMINI_PREFIX) and path.endswith(b":generateContent"):
         return GEMINI
+    if method == b"POST" and path.startswith(_R8_CREATE_PREFIX) and path.endswith(_R8_CREATE_SUFFIX):
+        return replicate_create_answer(path)
     if method == b"GET" and path in _GETS:
         return _GETS[path]()
+    if method == b"GET" and path.startswith(_R8_GET_PREFIX):
+        return replicate_get_answer(path)
     return NOT_FOUND
 
 

@@ -86,6 +86,21 @@ base_url = "${UPSTREAM_API_BASE%/v1}"
 secrets = ["fake-gemini-key"]
 models = ["gemini-test"]
 
+[[channels]]  # the same fake as a Suno aggregator (spec §2A): /suno/submit/music, /suno/fetch (bench/wrk/suno_*.lua)
+name = "fake-suno"
+type = "suno"
+base_url = "${UPSTREAM_API_BASE%/v1}"
+secrets = ["sk-fake-suno"]
+models = ["suno_music", "suno_lyrics"]  # a Suno channel lists its price names; the body's "mv" picks chirp-v4
+options = { dialect = "aggregator" }
+
+[[channels]]  # the same fake as Replicate: predictions created "starting", got "succeeded" (bench/wrk/replicate_*.lua)
+name = "fake-replicate"
+type = "replicate"
+base_url = "$UPSTREAM_API_BASE"
+secrets = ["r8_fake-upstream"]
+models = ["black-forest-labs/flux-schnell"]  # no options.webhook_secret: the upstream is polled, never calls back
+
 [[prices]]  # billing ON: every request reserves, settles and writes a ledger entry and a log row
 model = "gpt-test"
 mode = "per_token"
@@ -113,6 +128,21 @@ input_per_million = 20_000
 model = "rerank-test"
 mode = "per_token"
 input_per_million = 20_000
+
+[[prices]]  # per call: held at submit, settled when the task succeeds
+model = "suno_music"
+mode = "per_call"
+per_call = 100_000
+
+[[prices]]
+model = "suno_lyrics"
+mode = "per_call"
+per_call = 10_000
+
+[[prices]]
+model = "black-forest-labs/flux-schnell"
+mode = "per_call"
+per_call = 3_000
 TOML
 
 cd "$BENCH_HOME"

@@ -5,6 +5,8 @@ submit at once and reports every task finished on the first poll, and also the w
 receiver), the gateway (SQLite, billing on, one worker process), and ``wrk`` as the client.
 
     .venv/bin/python bench/tasks.py --duration 10 --concurrency 32
+    .venv/bin/python bench/tasks.py --family suno --no-webhooks       # Suno submits (aggregator), fetches
+    .venv/bin/python bench/tasks.py --family replicate --no-webhooks  # Replicate creates, gets
 
 Reported: submits/s (each one a durable group commit, a held price, an upstream call), fetches/s,
 and for the webhooks every task sends (SUBMITTED, then SUCCESS after the engine's poll):
@@ -23,6 +25,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +72,79 @@ models = ["mj_imagine"]
 model = "mj_imagine"
 mode = "per_call"
 per_call = 100000
+[[channels]]
+name = "suno"
+type = "suno"
+base_url = "http://127.0.0.1:{upstream}"
+secrets = ["sk-fake-suno"]
+models = ["suno_music", "suno_lyrics"]
+options = {{ dialect = "aggregator" }}
+[[prices]]
+model = "suno_music"
+mode = "per_call"
+per_call = 100000
+[[prices]]
+model = "suno_lyrics"
+mode = "per_call"
+per_call = 10000
+[[channels]]
+name = "replicate"
+type = "replicate"
+base_url = "http://127.0.0.1:{upstream}"
+secrets = ["r8_fake"]
+models = ["black-forest-labs/flux-schnell"]
+[[prices]]
+model = "black-forest-labs/flux-schnell"
+mode = "per_call"
+per_call = 3000
 """
     )
     return config
+
+
+@dataclass(frozen=True)
+class Family:
+    """One task family's two scenarios and how the warm-up makes and checks a task."""
+
+    submit_script: str
+    fetch_script: str
+    submit_path: str
+    body: dict[str, Any]
+    task_id: Callable[[Any], str]
+    fetch_path: str
+    finished: Callable[[Any], bool]
+
+
+FAMILIES = {
+    "mj": Family(
+        "mj_submit.lua",
+        "mj_fetch.lua",
+        "/mj/submit/imagine",
+        {"prompt": "one to fetch"},
+        lambda answer: str(answer["result"]),
+        "/mj/task/{}/fetch",
+        lambda task: task.get("status") == "SUCCESS",
+    ),
+    "suno": Family(
+        "suno_submit.lua",
+        "suno_fetch.lua",
+        "/suno/submit/music",
+        {"gpt_description_prompt": "a song to fetch", "mv": "chirp-v4"},
+        lambda answer: str(answer["data"]),
+        "/suno/fetch/{}",
+        lambda answer: answer["data"]["status"] == "SUCCESS",
+    ),
+    "replicate": Family(
+        "replicate_create.lua",
+        "replicate_get.lua",
+        "/v1/models/black-forest-labs/flux-schnell/predictions",
+        {"input": {"prompt": "one to get"}},
+        lambda answer: str(answer["id"]),
+        "/v1/predictions/{}",
+        lambda prediction: prediction.get("status") == "succeeded",
+    ),
+}
+AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 def get(url: str, **headers: str) -> Any:
@@ -143,11 +217,11 @@ def rate(stats: dict[str, Any]) -> float:
 def measure(args: argparse.Namespace, gateway: str, upstream: str) -> None:
     """Steady state: submits with webhooks on; every task sends SUBMITTED, then SUCCESS after a poll."""
     hook = "" if args.no_webhooks else f"{upstream}/hook"
-    submits = wrk("mj_submit.lua", gateway, args, BENCH_HOOK=hook)
+    submits = wrk(FAMILIES[args.family].submit_script, gateway, args, BENCH_HOOK=hook)
     tail = "(no webhooks)" if not hook else "(each with 2 webhooks, polled after 0.2 s)"
     print(
-        f"submits: {submits['rps']:.0f}/s at c={args.concurrency} {tail}: p50 {submits['p50_us'] / 1000:.1f} ms, "
-        f"p99 {submits['p99_us'] / 1000:.1f} ms, errors {submits['errors']}"
+        f"{args.family} submits: {submits['rps']:.0f}/s at c={args.concurrency} {tail}: "
+        f"p50 {submits['p50_us'] / 1000:.1f} ms, p99 {submits['p99_us'] / 1000:.1f} ms, errors {submits['errors']}"
     )
     if not hook:
         return
@@ -177,17 +251,36 @@ def drain(args: argparse.Namespace, start: Any, upstream: str) -> None:
     print(f"webhooks drained from the outbox: {stats['count']} of {2 * submits['requests']}, {rate(stats):.0f}/s")
 
 
-def fetch_rate(args: argparse.Namespace, gateway: str) -> None:
-    body = json.dumps({"prompt": "one to fetch"}).encode()
+def post_json(url: str, body: dict[str, Any]) -> Any:
     request = urllib.request.Request(  # noqa: S310 - loopback only
-        f"{gateway}/mj/submit/imagine", data=body, headers={"Authorization": f"Bearer {KEY}"}, method="POST"
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-        task_id = json.loads(answer.read())["result"]
-    fetches = wrk("mj_fetch.lua", gateway, args, BENCH_TASK=task_id)
+        return json.loads(answer.read())
+
+
+def warm_tasks(args: argparse.Namespace, gateway: str) -> tuple[list[str], str]:
+    """Tasks to fetch, made during the warm-up, and the state they reached (finished, if the engine polled)."""
+    family = FAMILIES[args.family]
+    ids = [family.task_id(post_json(gateway + family.submit_path, family.body)) for _ in range(args.warm_tasks)]
+    deadline = time.monotonic() + 15
+    pending = list(ids)
+    while pending and time.monotonic() < deadline:
+        pending = [i for i in pending if not family.finished(get(gateway + family.fetch_path.format(i), **AUTH))]
+        if pending:
+            time.sleep(0.2)
+    return ids, "submitted, not polled yet" if pending else "finished"
+
+
+def fetch_rate(args: argparse.Namespace, gateway: str) -> None:
+    ids, state = warm_tasks(args, gateway)
+    fetches = wrk(FAMILIES[args.family].fetch_script, gateway, args, BENCH_TASK=ids[0], BENCH_TASKS=",".join(ids))
     print(
-        f"fetches: {fetches['rps']:.0f}/s at c={args.concurrency} (p50 {fetches['p50_us'] / 1000:.1f} ms, "
-        f"p99 {fetches['p99_us'] / 1000:.1f} ms, errors {fetches['errors']})"
+        f"{args.family} fetches: {fetches['rps']:.0f}/s at c={args.concurrency} over {len(ids)} tasks ({state}): "
+        f"p50 {fetches['p50_us'] / 1000:.1f} ms, p99 {fetches['p99_us'] / 1000:.1f} ms, errors {fetches['errors']}"
     )
 
 
@@ -197,7 +290,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-webhooks", action="store_true", help="submits without notifyHook")
     parser.add_argument("--poll-s", type=float, default=0.2, help="the engine's poll interval")
+    parser.add_argument("--family", choices=sorted(FAMILIES), default="mj", help="whose submits and fetches")
+    parser.add_argument("--warm-tasks", type=int, default=1, help="tasks made before the fetch run, fetched in turn")
     args = parser.parse_args()
+    if args.family != "mj" and not args.no_webhooks:
+        parser.error("only Midjourney tasks carry the bench's webhook; pass --no-webhooks")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     upstream_port = free_port()
@@ -215,9 +312,10 @@ def main() -> None:
                 def start(webhooks: bool = True, config: Path = config, port: int = port) -> tuple[str, Any]:
                     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRELAY_")}
                     env["OMNIRELAY_WEBHOOKS__WORKER"] = "true" if webhooks else "false"
-                    process = subprocess.Popen(
-                        [omnirelay, "serve", "-c", str(config)], env=env, stdout=subprocess.DEVNULL
-                    )
+                    with (config.parent / "gateway.log").open("ab") as log:  # its access log, off the terminal
+                        process = subprocess.Popen(
+                            [omnirelay, "serve", "-c", str(config)], env=env, stdout=log, stderr=log
+                        )
                     wait_up(f"http://127.0.0.1:{port}/healthz")
                     return f"http://127.0.0.1:{port}", process
 

@@ -63,6 +63,10 @@ def test_text_to_video_walks_to_succeed_billed_once_with_a_streamed_gateway_vide
         assert download.status_code == 200 and download.headers["content-type"] == "video/mp4"
         chunks = list(download.iter_bytes())
     assert b"ftyp" in chunks[0][:12] and sum(map(len, chunks)) > 3_000_000 and len(chunks) > 1
+    assert download.headers["accept-ranges"] == "bytes"
+    seek = httpx.get(video["url"], headers={"Range": "bytes=1000-1999"}, timeout=30)  # a player seeking
+    assert seek.status_code == 206 and seek.content == b"".join(chunks)[1000:2000]
+    assert seek.headers["content-range"] == f"bytes 1000-1999/{sum(map(len, chunks))}"
     assert httpx.get(video["url"].split("?")[0] + "?sig=0123").status_code == 404
 
     assert balances(gateway)["acme"] == BALANCE - PRICES["kling-v1:pro:10"]

@@ -258,6 +258,8 @@ def test_local_provider_answers_moderation_with_501(make_gateway: Callable[..., 
     assert error.status_code == 501 and isinstance(error.body, dict) and error.body["code"] == "not_implemented"
     assert "no permissively licensed moderation classifier" in error.message and "OpenAI channel" in error.message
     assert error.response.headers["x-should-retry"] == "false", "the SDK does not retry it"
+    with pytest.raises(openai.NotFoundError):  # a model that is no moderation model: not found, as everywhere
+        client(gateway).moderations.create(input="hello", model="no-such-model")
 
     [local] = [c for c in gateway.admin_json("GET", "/api/admin/channels")["data"] if c["name"] == "local"]
     gateway.admin_json(

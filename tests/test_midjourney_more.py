@@ -151,6 +151,8 @@ def test_video_clips_are_streamed_through_signed_gateway_links(world: Callable[.
         assert served.status_code == 200, link
         assert served.headers["content-type"] == "video/mp4" and served.content == TINY_MP4
     assert video["videoUrls"][1]["url"].startswith(f"{w.gateway.url}/mj/video/{video['id']}/1?sig=")
+    seek = httpx.get(video["videoUrl"], headers={"Range": "bytes=0-9"})  # this upstream serves no ranges
+    assert (seek.status_code, seek.content, seek.headers.get("content-range")) == (200, TINY_MP4, None)
     thumbnail = httpx.get(video["videoUrls"][0]["thumbnail"])
     assert thumbnail.status_code == 200 and thumbnail.content.startswith(b"\x89PNG")
 

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from conftest import ADMIN_KEY, USER_KEY
+from durability_support import Gateways, balance, closed_entries, free_port, kinds_of, sigkill
 from mj_support import MJ_MODELS, PRICE, Receiver, wait_for
 from omnirelay.testing import FakeMidjourney, FakeMidjourneyKnobs, serve_in_thread
 
 BALANCE = 100 * PRICE
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(path: Path, home: Path, database_url: str, mj_url: str) -> Path:
@@ -65,41 +52,11 @@ models = [{models}]
     return path
 
 
-def _serve(config: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "omnirelay", "serve", "-c", str(config), "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("gateway did not start")
-
-
 @pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        process.kill()
-        process.wait(10)
-
-
-async def _entries(url: str) -> list[tuple[str, str, int]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(sa.text("SELECT request_id, kind, amount FROM ledger_entries ORDER BY id"))
-            return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
-    finally:
-        await engine.dispose()
+def gateways(stack: ExitStack) -> Gateways:
+    started = Gateways()
+    stack.callback(started.close)
+    return started
 
 
 def _statuses(port: int, ids: list[str]) -> dict[str, str]:
@@ -121,50 +78,36 @@ def _submit(port: int, count: int, prompt: Callable[[int], str]) -> list[str]:
 
 @pytest.mark.slow
 def test_fifty_tasks_survive_sigkill_and_are_billed_exactly_once(
-    stack: ExitStack, tmp_path: Path, database_url: str, processes: list[subprocess.Popen[bytes]]
+    stack: ExitStack, tmp_path: Path, database_url: str, gateways: Gateways
 ) -> None:
     fake = FakeMidjourney(FakeMidjourneyKnobs(api_secret="mj-secret", step_s=0.02, hold=True))
     fake.knobs.fail_prompts_containing = ["doomed"]
     mj_url = stack.enter_context(serve_in_thread(fake.app))
     config = _config(tmp_path / "omnirelay.toml", tmp_path / "home", database_url, mj_url)
-    port = _free_port()
-    first = _serve(config, port)
-    processes.append(first)
+    port = free_port()
+    first = gateways.serve(config, port)
     ids = _submit(port, 50, lambda i: f"doomed {i}" if i % 5 == 0 else f"picture {i}")
     wait_for(lambda: set(_statuses(port, ids).values()) <= {"IN_PROGRESS", "FAILURE"})
-    first.send_signal(signal.SIGKILL)
-    first.wait()
+    sigkill(first)
     fake.knobs.hold = False
     fake.release()
-    processes.append(_serve(config, port, OMNIRELAY_RELAY__RESERVATION_TIMEOUT_S="0"))
+    gateways.serve(config, port, OMNIRELAY_RELAY__RESERVATION_TIMEOUT_S="0")
     final = wait_for(lambda: (s := _statuses(port, ids)) and set(s.values()) <= {"SUCCESS", "FAILURE"} and s, 60)
     assert Counter(final.values()) == {"SUCCESS": 40, "FAILURE": 10}
 
-    def settled() -> list[tuple[str, str, int]]:
-        httpx.get(
-            f"http://127.0.0.1:{port}/api/admin/logs",
-            params={"flush": "true", "limit": 1},
-            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-        )
-        entries = asyncio.run(_entries(database_url))
-        return entries if sum(1 for _, k, _ in entries if k in ("settle", "refund")) >= 50 else []
-
-    entries = wait_for(settled, 30)
+    entries = closed_entries(port, database_url, 50)
     for task_id in ids:
-        kinds = Counter(kind for rid, kind, _ in entries if rid == task_id)
+        kinds = kinds_of(entries, task_id)
         expected = "settle" if final[task_id] == "SUCCESS" else "refund"
         assert kinds == {"reserve": 1, expected: 1}, (task_id, kinds)
     assert not any(kind == "release" for _, kind, _ in entries)
-    account = httpx.get(
-        f"http://127.0.0.1:{port}/api/admin/accounts/1", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-    ).json()
-    assert account["balance"] == BALANCE - 40 * PRICE == BALANCE + sum(a for _, k, a in entries if k != "topup")
+    assert balance(port) == BALANCE - 40 * PRICE == BALANCE + sum(a for _, k, a in entries if k != "topup")
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_two_workers_on_postgres_never_poll_or_deliver_the_same_task_at_once(
-    stack: ExitStack, tmp_path: Path, postgres_ok: bool, processes: list[subprocess.Popen[bytes]]
+    stack: ExitStack, tmp_path: Path, postgres_ok: bool, gateways: Gateways
 ) -> None:
     from conftest import POSTGRES_URL, _reset_postgres
 
@@ -176,9 +119,9 @@ def test_two_workers_on_postgres_never_poll_or_deliver_the_same_task_at_once(
     hook = Receiver()
     hook_url = stack.enter_context(serve_in_thread(hook.app)) + "/hook"
     config = _config(tmp_path / "omnirelay.toml", tmp_path / "home", POSTGRES_URL, mj_url)
-    ports = [_free_port(), _free_port()]
-    processes.append(_serve(config, ports[0]))
-    processes.append(_serve(config, ports[1]))
+    ports = [free_port(), free_port()]
+    gateways.serve(config, ports[0])
+    gateways.serve(config, ports[1])
     ids: list[str] = []
     for i in range(40):
         with httpx.Client(base_url=f"http://127.0.0.1:{ports[i % 2]}", timeout=30) as c:

@@ -100,6 +100,7 @@ class TaskRuntime:
     async def start(self) -> None:
         if self._sqlite and self.engine.settings.worker:
             await self.engine.release_own_leases()
+            await self.deliverer.release_leases()
         self.engine.start()
         if self._webhook_worker:
             self.deliverer.start()

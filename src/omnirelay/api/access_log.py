@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from omnirelay.logging_setup import LineWriter
+    from omnirelay.observability.http_metrics import RouteObserver
     from omnirelay.relay.auth import Caller
 
 __all__ = ["AccessLog", "note_caller", "note_model", "redacted_query"]
@@ -82,9 +83,11 @@ class _Exchange:
 class AccessLog:
     """Pure ASGI middleware handing each request's line to ``write`` (:func:`~omnirelay.logging_setup.line_writer`)."""
 
-    def __init__(self, app: ASGIApp, write: LineWriter) -> None:
+    def __init__(self, app: ASGIApp, write: LineWriter, observer: RouteObserver | None = None) -> None:
+        """``observer``: the request metrics, fed from here so a request passes one watching layer."""
         self.app = app
         self._write_line = write
+        self._observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,9 +97,14 @@ class AccessLog:
         if scope.get("state") is None:
             scope["state"] = {}
         exchange = _Exchange(send)
+        observer = self._observer
+        if observer is not None:
+            observer.started()
         try:
             await self.app(scope, receive, exchange)
         finally:
+            if observer is not None:
+                observer.ended(scope, exchange.status or 500, time.perf_counter() - started)
             self._write(scope, exchange, started)
 
     def _write(self, scope: Scope, exchange: _Exchange, started: float) -> None:

@@ -16,8 +16,13 @@ __all__ = ["served_headers"]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def served_headers(content_type: str, length: int | None, name: str) -> list[tuple[bytes, bytes]]:
-    """Response headers for a relayed file called ``name`` (an extension is added from its type)."""
+def served_headers(
+    content_type: str, length: int | None, name: str, *, ranges: bool = False, content_range: str | None = None
+) -> list[tuple[bytes, bytes]]:
+    """Response headers for a relayed file called ``name`` (an extension is added from its type).
+
+    ``ranges``: the file can be asked for in byte ranges (``Accept-Ranges: bytes``, so browsers seek);
+    ``content_range``: this answer is one such range (a 206), the upstream's ``Content-Range``."""
     filename = _UNSAFE.sub("_", name) + (mimetypes.guess_extension(content_type) or "")
     headers = [
         (b"content-type", content_type.encode("latin-1")),
@@ -29,4 +34,8 @@ def served_headers(content_type: str, length: int | None, name: str) -> list[tup
     ]
     if length is not None:
         headers.append((b"content-length", str(length).encode()))
+    if ranges or content_range is not None:
+        headers.append((b"accept-ranges", b"bytes"))
+    if content_range is not None:
+        headers.append((b"content-range", content_range.encode("latin-1")))
     return headers

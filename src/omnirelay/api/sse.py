@@ -42,6 +42,9 @@ def call_deadline(started: float, relay: RelaySettings) -> float:
 
 
 class SSEResponse:
+    status: int = 200
+    """The HTTP status sent; a relayed byte range (``api/relayed_media.py``) sends 206."""
+
     def __init__(
         self,
         frames: AsyncGenerator[bytes, None],
@@ -78,7 +81,7 @@ class SSEResponse:
             raise outcome
 
     async def _pump(self, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self._headers})
+        await send({"type": "http.response.start", "status": self.status, "headers": self._headers})
         async for frame in self._frames:
             await send({"type": "http.response.body", "body": frame, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

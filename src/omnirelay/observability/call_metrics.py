@@ -1,10 +1,10 @@
-"""Recording one billed call's outcome into :class:`~omnirelay.observability.metrics.CallMetrics`."""
+"""Recording one billed call's outcome into :class:`~omnirelay.observability.metrics.CallStats`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from omnirelay.observability.metrics import CallMetrics
+from omnirelay.observability.metrics import CallStats, Histogram
 from omnirelay.providers.usage import Usage
 
 __all__ = ["CallRecorder"]
@@ -20,30 +20,34 @@ def _outcome(status: int) -> str:
 
 
 class CallRecorder:
-    """Turns a call's end into counter increments; ``channel_name`` resolves ids from the live catalog."""
+    """Turns a call's end into counter updates; ``channel_name`` resolves ids from the live catalog."""
 
-    def __init__(self, metrics: CallMetrics, channel_name: Callable[[int], str | None]) -> None:
-        self._metrics = metrics
+    def __init__(self, stats: CallStats, channel_name: Callable[[int], str | None]) -> None:
+        self._stats = stats
         self._channel_name = channel_name
 
     def opened(self) -> None:
-        self._metrics.open_holds.inc()
+        self._stats.open_holds += 1
 
     def closed(
         self, *, endpoint: str, model: str, channel_id: int | None, status: int, usage: Usage, cost: int, seconds: float
     ) -> None:
-        metrics = self._metrics
-        metrics.open_holds.dec()
+        stats = self._stats
+        stats.open_holds -= 1
         channel = (self._channel_name(channel_id) if channel_id is not None else None) or "none"
-        metrics.calls.labels(endpoint, model, channel, _outcome(status)).inc()
-        metrics.duration.labels(model, channel).observe(seconds)
-        if usage.prompt_tokens:
-            metrics.tokens.labels(model, "input").inc(usage.prompt_tokens)
-        if usage.completion_tokens:
-            metrics.tokens.labels(model, "output").inc(usage.completion_tokens)
+        key = (endpoint, model, channel, _outcome(status))
+        stats.calls[key] = stats.calls.get(key, 0) + 1
+        histogram = stats.duration.get((model, channel))
+        if histogram is None:
+            histogram = stats.duration[(model, channel)] = Histogram()
+        histogram.observe(seconds)
+        tokens = stats.tokens
+        for kind, count in (("input", usage.prompt_tokens), ("output", usage.completion_tokens)):
+            if count:
+                tokens[(model, kind)] = tokens.get((model, kind), 0) + count
         for part in _PARTS:
             count = getattr(usage, part)
             if count:
-                metrics.tokens.labels(model, part).inc(count)
+                tokens[(model, part)] = tokens.get((model, part), 0) + count
         if cost:
-            metrics.spend.labels(model).inc(cost)
+            stats.spend[model] = stats.spend.get(model, 0) + cost

@@ -1,22 +1,23 @@
-"""Pure ASGI middleware counting every request by its route *template* (``/v1/responses/{id}``).
+"""Counting every request by its route *template* (``/v1/responses/{response_id}``).
 
 Labels stay bounded: the path a client sends never becomes a label, only the template of the
-route that answered it (``unmatched`` for a 404 no route knew). The label children are kept per
-(route, method, status), so a request costs two dictionary lookups and two increments.
+route that answered it (``unmatched`` for a 404 no route knew), and unusual methods count as
+``other``. :class:`RouteObserver` is called by the one middleware that already watches each
+response: the access log (``api/access_log.py``) when it is on, :class:`RequestMetrics` when it
+is off, so a request never passes through two watching layers.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omnirelay.observability.metrics import Metrics
+from omnirelay.observability.metrics import HttpStats
 
-__all__ = ["RequestMetrics", "route_templates"]
+__all__ = ["RequestMetrics", "RouteObserver", "route_templates"]
 
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -33,45 +34,58 @@ def route_templates(routes: Iterable[BaseRoute]) -> dict[int, str]:
     return templates
 
 
-class RequestMetrics:
-    def __init__(self, app: ASGIApp, metrics: Metrics, templates: dict[int, str]) -> None:
-        self.app = app
-        self._metrics = metrics
+class RouteObserver:
+    """Notes a request's start and, at its end, its route, method, status and duration."""
+
+    def __init__(self, stats: HttpStats, templates: dict[int, str]) -> None:
+        self._stats = stats
         self._templates = templates
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._statuses: dict[int, str] = {}
+
+    def started(self) -> None:
+        self._stats.in_flight += 1
+
+    def ended(self, scope: Scope, status: int, seconds: float) -> None:
+        self._stats.in_flight -= 1
+        endpoint = scope.get("endpoint")
+        route = self._templates.get(id(endpoint), UNMATCHED) if endpoint is not None else UNMATCHED
+        method = scope["method"] if scope["method"] in _METHODS else "other"
+        text = self._statuses.get(status)
+        if text is None:
+            text = self._statuses[status] = str(status)
+        self._stats.observe(route, method, text, seconds)
+
+
+class _Status:
+    """``send`` for one request, noting the status it answered."""
+
+    __slots__ = ("_send", "status")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self._send(message)
+
+
+class RequestMetrics:
+    """Pure ASGI middleware feeding a :class:`RouteObserver` (used when the access log is off)."""
+
+    def __init__(self, app: ASGIApp, observer: RouteObserver) -> None:
+        self.app = app
+        self._observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-        in_flight = self._metrics.in_flight
-        in_flight.inc()
-
-        async def noting(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        self._observer.started()
+        watched = _Status(send)
         try:
-            await self.app(scope, receive, noting)
+            await self.app(scope, receive, watched)
         finally:
-            in_flight.dec()
-            self._observe(scope, status, time.perf_counter() - started)
-
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        endpoint = scope.get("endpoint")
-        route = self._templates.get(id(endpoint), UNMATCHED) if endpoint is not None else UNMATCHED
-        method = scope["method"] if scope["method"] in _METHODS else "other"
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self._metrics.requests.labels(route, method, str(status)),
-                self._metrics.duration.labels(route),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+            self._observer.ended(scope, watched.status, time.perf_counter() - started)

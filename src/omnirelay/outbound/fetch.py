@@ -9,30 +9,34 @@ its private addresses stay out of reach. Each fetch:
 * never decompresses on its own: ``Accept-Encoding: identity`` is asked for, and a compressed
   answer is inflated by :mod:`.decoding` under a ratio and a size cap;
 * refuses a ``Content-Length`` above the cap at once, and counts the bytes as they stream;
-* accepts only the media types of its :class:`FetchPolicy` (never HTML, SVG or XML).
+* accepts only the media types of its :class:`FetchPolicy` (never HTML, SVG or XML);
+* passes a client's ``Range`` on (media seeking) and relays a ``206`` answer with its ``Content-Range``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import aiohttp
 from yarl import URL
 
-from omnirelay.errors import NotFound, UpstreamError, UpstreamTimeout
+from omnirelay.errors import InvalidRequest, NotFound, UpstreamError, UpstreamTimeout
 from omnirelay.outbound.addresses import Network, parse_networks
 from omnirelay.outbound.decoding import BodyDecoder, decoder_for
 from omnirelay.outbound.guard import GuardedResolver, OutboundRefused, check_literal_host
 from omnirelay.settings import Settings
 
-__all__ = ["FetchPolicy", "FetchedStream", "OutboundClient", "outbound_client"]
+__all__ = ["FetchPolicy", "FetchedStream", "OutboundClient", "RangeNotSatisfiable", "outbound_client"]
 
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _NEVER = ("svg", "xml", "html", "javascript", "ecmascript")
 """Parts of a media type never accepted unless a policy opts in to SVG: they can run as a page on our origin."""
 _SVG = "image/svg+xml"
+_CONTENT_RANGE = re.compile(r"bytes \d+-\d+/(\d+|\*)")
+_UNSATISFIED = re.compile(r"bytes \*/\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,21 @@ class FetchPolicy:
         return media_type.startswith(self.types) and not any(word in media_type for word in _NEVER)
 
 
+class RangeNotSatisfiable(InvalidRequest):
+    """The byte range asked for lies outside the file (HTTP 416); ``content_range`` is ``bytes */size``."""
+
+    status_code = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, content_range: str | None) -> None:
+        super().__init__("The requested byte range is not satisfiable for this file.")
+        self.content_range = content_range
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": self.content_range} if self.content_range else {}
+
+
 class FetchedStream:
     """An answer whose head was checked; its body streams through the size and ratio caps."""
 
@@ -59,6 +78,11 @@ class FetchedStream:
         self._decoder = decoder
         self.content_type = media_type
         self.length = response.content_length if response.headers.get("Content-Encoding") is None else None
+        self.status = response.status
+        """200, or 206 when the upstream served the byte range asked for."""
+        self.content_range = response.headers.get("Content-Range") if response.status == 206 else None
+        self.ranges = response.headers.get("Accept-Ranges", "").strip().lower() == "bytes" or self.status == 206
+        """The upstream serves byte ranges of this file (so may the gateway, by passing ``Range`` on)."""
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives; past a cap it stops with a 502 and the connection is dropped."""
@@ -114,11 +138,14 @@ class OutboundClient:
         """Raise :class:`OutboundRefused` for a URL this client will not even try (bad scheme, literal address)."""
         check_literal_host(url, self.allowed)
 
-    async def open(self, url: str, policy: FetchPolicy) -> FetchedStream:
-        """GET ``url`` under ``policy``: 404 as :class:`NotFound`, refusals and failures as 502."""
+    async def open(self, url: str, policy: FetchPolicy, *, byte_range: str | None = None) -> FetchedStream:
+        """GET ``url`` under ``policy``: 404 as :class:`NotFound`, refusals and failures as 502.
+
+        ``byte_range`` (a ``Range`` header value, checked by the caller) is sent on every hop; the upstream
+        may answer the range (206) or the whole file (200). Its 416 is :class:`RangeNotSatisfiable`."""
         try:
-            response = await self._follow(url)
-            return self._accepted(response, policy)
+            response = await self._follow(url, byte_range)
+            return self._accepted(response, policy, ranged=byte_range is not None)
         except OutboundRefused as exc:
             raise UpstreamError(
                 f"The upstream's link was not fetched: {exc.message}.", code="upstream_link_refused"
@@ -134,8 +161,10 @@ class OutboundClient:
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"The upstream's link failed: {type(exc).__name__}: {exc}.") from exc
 
-    async def _follow(self, url: str) -> aiohttp.ClientResponse:
+    async def _follow(self, url: str, byte_range: str | None) -> aiohttp.ClientResponse:
         headers = {"Accept-Encoding": "identity"}
+        if byte_range is not None:
+            headers["Range"] = byte_range
         for _ in range(self._max_redirects + 1):
             self.check(url)
             response = await self._get(url, headers)
@@ -154,12 +183,9 @@ class OutboundClient:
         except aiohttp.InvalidURL as exc:  # e.g. a host such as 2130706433 or 127.1
             raise OutboundRefused(f"{url!r} is not a URL the gateway fetches: {exc}") from exc
 
-    def _accepted(self, response: aiohttp.ClientResponse, policy: FetchPolicy) -> FetchedStream:
+    def _accepted(self, response: aiohttp.ClientResponse, policy: FetchPolicy, *, ranged: bool) -> FetchedStream:
         try:
-            if response.status == 404:
-                raise NotFound("The upstream no longer has this file.", code="media_gone")
-            if response.status != 200:
-                raise UpstreamError(f"The upstream's link answered HTTP {response.status}.")
+            _check_status(response, ranged=ranged)
             media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
             if not policy.accepts(media_type):
                 raise OutboundRefused(f"the answer is {media_type or 'untyped'}, not one of {', '.join(policy.types)}")
@@ -172,6 +198,20 @@ class OutboundClient:
             response.close()
             raise
         return FetchedStream(response, media_type, decoder)
+
+
+def _check_status(response: aiohttp.ClientResponse, *, ranged: bool) -> None:
+    """200, or 206 to a ``Range`` asked for: anything else is refused before the body is read."""
+    if response.status == 404:
+        raise NotFound("The upstream no longer has this file.", code="media_gone")
+    if ranged and response.status == 416:
+        unsatisfied = response.headers.get("Content-Range", "")
+        raise RangeNotSatisfiable(unsatisfied if _UNSATISFIED.fullmatch(unsatisfied) else None)
+    if response.status != 200 and not (ranged and response.status == 206):
+        raise UpstreamError(f"The upstream's link answered HTTP {response.status}.")
+    partial = response.headers.get("Content-Range", "")
+    if response.status == 206 and (response.headers.get("Content-Encoding") or not _CONTENT_RANGE.fullmatch(partial)):
+        raise OutboundRefused("the partial answer is compressed or does not say which bytes it holds")
 
 
 def outbound_client(settings: Settings, allow_networks: Sequence[str]) -> OutboundClient:

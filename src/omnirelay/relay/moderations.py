@@ -27,6 +27,10 @@ from omnirelay.relay.tokens import TokenCounter
 
 __all__ = ["DEFAULT_MODEL", "DIALECT", "ModerationNotImplemented", "ModerationsRelay", "validate_moderations_body"]
 
+_MODERATION_MODELS = ("omni-moderation", "text-moderation")
+"""OpenAI's moderation model names: asked of a gateway with no channel for them, the answer says
+why the built-in provider cannot help (501); any other unknown model is a plain 404."""
+
 DIALECT = "openai.moderations"
 DEFAULT_MODEL = "omni-moderation-latest"
 """What OpenAI moderates with when the request names no model."""
@@ -89,7 +93,7 @@ class ModerationsRelay:
 
     async def begin(self, caller: Caller, body: dict[str, Any], body_size: int, request_id: str) -> Job:
         model = validate_moderations_body(body)
-        if self._local and model not in self._catalog.snapshot.by_model:
+        if self._local and model.startswith(_MODERATION_MODELS) and model not in self._catalog.snapshot.by_model:
             raise _local_cannot(model)  # the same answer for every key: nothing here can moderate
         return await self._gate.open_job(caller, JobRequest("moderations", model, body_size, 0), request_id)
 

@@ -31,6 +31,7 @@ from omnirelay.testing._fake_kling_engine import FakeKlingTask, KlingEngine
 from omnirelay.testing._fake_kling_knobs import FakeKlingKnobs
 from omnirelay.testing._fake_kling_media import kling_file
 from omnirelay.testing._fake_kling_wire import KlingProblem, checked_create, envelope, token_owner
+from omnirelay.testing._ranged import ranged_file
 from omnirelay.testing._recording import RecordedRequest, record_json
 
 __all__ = ["FakeKling", "FakeKlingKnobs", "run_fake_kling"]
@@ -128,7 +129,7 @@ class FakeKling:
         if found is None:
             return Response(status_code=404)
         content, media_type = found
-        return Response(content, media_type=media_type)
+        return ranged_file(request, content, media_type)
 
 
 def _whole(text: str | None, default: int, high: int) -> int:

@@ -38,13 +38,13 @@ from omnirelay.testing._fake_suno_media import audio_file, cover_png, video_file
 from omnirelay.testing._fake_suno_newapi import NewApiRoutes
 from omnirelay.testing._fake_suno_uploads import UploadRoutes
 from omnirelay.testing._fake_suno_wire import Call, Handler, Refusal, RouteSpec, Shape, render
+from omnirelay.testing._ranged import ranged_file
 from omnirelay.testing._recording import RecordedRequest, record_json
 
 __all__ = ["FakeSuno", "FakeSunoKnobs", "run_fake_suno"]
 
 Family = Literal["newapi", "gcui"]
 _MEDIA = re.compile(r"(image_large_|image_)?([0-9a-f-]{36})\.(mp3|wav|mp4|png)")
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _UNAUTHORIZED = "unauthorized secret token"
 _GCUI_UNAUTHORIZED = "Unauthorized: send Authorization: Bearer <key> or Cookie: __client=<key>"
 
@@ -157,7 +157,7 @@ class FakeSuno:
         if clip is None or clip.status not in ready or kind == "png":
             return Response(status_code=404)
         content, media_type = await asyncio.to_thread(_clip_file, clip, kind)
-        return _ranged(request, content, media_type)
+        return ranged_file(request, content, media_type)
 
 
 def _call(request: Request, body: Any) -> Call:
@@ -168,22 +168,6 @@ def _call(request: Request, body: Any) -> Call:
         dict(request.query_params),
         request,
     )
-
-
-def _ranged(request: Request, content: bytes, media_type: str) -> Response:
-    """The file, or the one byte range asked for (206): Safari plays media only from servers that serve ranges."""
-    match = _RANGE.fullmatch(request.headers.get("range", "").strip())
-    headers = {"Accept-Ranges": "bytes"}
-    if match is None or match.groups() == ("", ""):
-        return Response(content, media_type=media_type, headers=headers)
-    first, last = match.groups()
-    size = len(content)
-    start = int(first) if first else max(0, size - int(last))
-    end = min(size - 1, int(last)) if first and last else size - 1
-    if start >= size or start > end:
-        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Response(content[start : end + 1], status_code=206, media_type=media_type, headers=headers)
 
 
 def _clip_file(clip: Clip, kind: str) -> tuple[bytes, str]:

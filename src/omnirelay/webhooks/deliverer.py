@@ -96,6 +96,17 @@ class Deliverer:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="omnirelay-webhooks")
 
+    async def release_leases(self) -> None:
+        """At start on SQLite (one worker by definition): deliveries a killed process had claimed are
+        due again now, instead of after their lease (``timeout_s`` + 30 s), which would hold every
+        later message of the same task behind them."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.update(_d)
+                .where(_d.c.status == "pending", _d.c.lease_owner.is_not(None))
+                .values(lease_owner=None, lease_until=None)
+            )
+
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None

@@ -34,7 +34,9 @@ class KlingMedia:
         self._fetcher = fetcher
         self._policy = FetchPolicy(_MEDIA_TYPES, max_bytes)
 
-    async def open(self, task_id: str, word: str, n: int, signature: str) -> FetchedStream:
+    async def open(
+        self, task_id: str, word: str, n: int, signature: str, *, byte_range: str | None = None
+    ) -> FetchedStream:
         """The task's ``n``-th video or image, as the upstream serves it now."""
         record = await self._engine.read(task_id)
         if record is None or record.family != FAMILY or not self._signer.verify(MEDIA_LINK, task_id, signature):
@@ -45,7 +47,7 @@ class KlingMedia:
         if not isinstance(url, str) or not url:
             raise NotFound(f"The task {task_id} has no {word} {n}.")
         try:
-            return await self._fetcher.open(url, self._policy)
+            return await self._fetcher.open(url, self._policy, byte_range=byte_range)
         except UpstreamError as exc:
             log.warning("upstream Kling media not relayed", task=task_id, channel=record.channel_id, reason=exc.message)
             raise

@@ -50,13 +50,16 @@ class MediaLinks:
         record = await self._signed(task_id, signature, IMAGE_LINK, "image")
         return await self._open(record, record.result.get("imageUrl"), "image")
 
-    async def video(self, task_id: str, signature: str, n: int | None, *, thumbnail: bool = False) -> MediaStream:
-        """The task's video (``n`` None), its ``n``-th clip, or that clip's thumbnail."""
+    async def video(
+        self, task_id: str, signature: str, n: int | None, *, thumbnail: bool = False, byte_range: str | None = None
+    ) -> MediaStream:
+        """The task's video (``n`` None), its ``n``-th clip, or that clip's thumbnail; ``byte_range``
+        (a client's ``Range``) is passed on to the upstream."""
         record = await self._signed(task_id, signature, VIDEO_LINK, "video")
         if n is None:
-            return await self._open(record, record.result.get("videoUrl"), "video")
+            return await self._open(record, record.result.get("videoUrl"), "video", byte_range)
         clip = _clip(record, n)
-        return await self._open(record, clip.get("thumbnail" if thumbnail else "url"), "video")
+        return await self._open(record, clip.get("thumbnail" if thumbnail else "url"), "video", byte_range)
 
     async def _signed(self, task_id: str, signature: str, scope: str, kind: str) -> TaskRecord:
         record = await self._engine.read(task_id)
@@ -64,11 +67,11 @@ class MediaLinks:
             raise NotFound(f"No {kind} {task_id} exists.", code="midjourney_task_not_found")
         return record
 
-    async def _open(self, record: TaskRecord, url: object, kind: str) -> MediaStream:
+    async def _open(self, record: TaskRecord, url: object, kind: str, byte_range: str | None = None) -> MediaStream:
         if not isinstance(url, str) or not url:
             raise NotFound(f"The task {record.id} has no {kind}.", code=f"midjourney_{kind}_not_found")
         try:
-            return await self._fetcher.open(url, self._policy)
+            return await self._fetcher.open(url, self._policy, byte_range=byte_range)
         except UpstreamError as exc:
             log.warning(
                 "upstream media link not relayed", task=record.id, channel=record.channel_id, reason=exc.message

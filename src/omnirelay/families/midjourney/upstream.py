@@ -73,6 +73,10 @@ class MediaStream(Protocol):
 
     content_type: str
     length: int | None
+    status: int
+    """200, or 206 for the byte range a client asked for (video seeking)."""
+    content_range: str | None
+    ranges: bool
 
     def chunks(self) -> AsyncIterator[bytes]: ...
 

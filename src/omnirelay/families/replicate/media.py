@@ -32,7 +32,7 @@ class OutputFiles:
         self._fetcher = fetcher
         self._policy = FetchPolicy(_MEDIA_TYPES, max_bytes, svg=True)  # recraft-v3-svg answers vectors
 
-    async def open(self, task_id: str, n: int, signature: str) -> FetchedStream:
+    async def open(self, task_id: str, n: int, signature: str, *, byte_range: str | None = None) -> FetchedStream:
         record = await self._engine.read(task_id)
         if record is None or not self._signer.verify(FILE_LINK, f"{task_id}.{n}", signature):
             raise NotFound(f"No file {n} of prediction {task_id} exists.", code="file_not_found")
@@ -40,7 +40,7 @@ class OutputFiles:
         if not 0 <= n < len(urls):
             raise NotFound(f"The prediction {task_id} has no file {n}.", code="file_not_found")
         try:
-            return await self._fetcher.open(urls[n], self._policy)
+            return await self._fetcher.open(urls[n], self._policy, byte_range=byte_range)
         except UpstreamError as exc:
             log.warning("upstream output file not relayed", task=task_id, channel=record.channel_id, reason=exc.message)
             raise

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute
 
 from omnirelay.families.base import BuiltFamily, FamilyContext
 from omnirelay.families.suno.account_calls import AccountCalls
+from omnirelay.families.suno.act import ActCalls
 from omnirelay.families.suno.api.routes import suno_routes
 from omnirelay.families.suno.media import SunoMedia
 from omnirelay.families.suno.owners import TaskOwners
@@ -31,6 +32,7 @@ class SunoPlugin:
         signer = LinkSigner(ctx.box.derive_key("suno-links"))
         family = SunoFamily(signer)
         owners = TaskOwners(ctx.engine)
+        act = ActCalls(gate=ctx.gate, catalog=ctx.catalog, owners=owners, signer=signer)
         services = SunoServices(
             submissions=SunoService(
                 gate=ctx.gate,
@@ -42,11 +44,16 @@ class SunoPlugin:
             ),
             queries=SunoQueries(engine=ctx.engine, owners=owners, family=family),
             media=SunoMedia(
-                engine=ctx.engine, signer=signer, fetcher=ctx.outbound, max_bytes=ctx.settings.outbound.max_media_bytes
+                engine=ctx.engine,
+                signer=signer,
+                act=act,
+                fetcher=ctx.outbound,
+                max_bytes=ctx.settings.outbound.max_media_bytes,
             ),
             accounts=AccountCalls(
                 gate=ctx.gate, catalog=ctx.catalog, writer=ctx.writer, owners=owners, allowed=ctx.allowed_networks
             ),
+            act=act,
         )
         return BuiltFamily(renderers=[family], service=services, started=_public_url_check(ctx))
 

@@ -6,7 +6,16 @@ per-token price (which would bill nothing) is refused on these names.
 
 from __future__ import annotations
 
-__all__ = ["PER_CALL_CHANNEL_TYPES", "PER_CALL_PRICES", "price_of"]
+__all__ = ["ACT_PRICES", "PER_CALL_CHANNEL_TYPES", "PER_CALL_PRICES", "price_of"]
+
+ACT_PRICES: dict[str, str] = {
+    "clip_timing": "suno_act_timing",
+    "clip_wav": "suno_act_wav",
+    "clip_mp4": "suno_act_mp4",
+    "clip_midi": "suno_act_midi",
+    "upsample_tags": "suno_act_tags",
+}
+"""Optional prices of the ``/suno/act/*`` reads: free unless the operator prices them (and a channel lists them)."""
 
 PER_CALL_PRICES: tuple[str, ...] = (
     "suno_music",
@@ -15,6 +24,7 @@ PER_CALL_PRICES: tuple[str, ...] = (
     "suno_stems",
     "suno_upload",
     "suno_persona",
+    *ACT_PRICES.values(),
 )
 """What a channel lists as its models and the operator prices, one name per kind of call."""
 

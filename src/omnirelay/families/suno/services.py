@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from omnirelay.families.suno.account_calls import AccountCalls
+from omnirelay.families.suno.act import ActCalls
 from omnirelay.families.suno.media import SunoMedia
 from omnirelay.families.suno.queries import SunoQueries
 from omnirelay.families.suno.service import SunoService
@@ -18,3 +19,4 @@ class SunoServices:
     queries: SunoQueries
     media: SunoMedia
     accounts: AccountCalls
+    act: ActCalls

@@ -19,8 +19,20 @@ __all__ = ["SunoAccepted", "SunoAccountCall", "SunoOperation", "SunoSubmit", "Su
 
 SubmitAction = Literal["music", "lyrics", "concat"]
 SunoOperation = Literal[
-    "upload_audio", "upload_finish", "upload_status", "initialize_clip", "upload_audio_url", "create_persona"
+    "upload_audio",
+    "upload_finish",
+    "upload_status",
+    "initialize_clip",
+    "upload_audio_url",
+    "create_persona",
+    "clip_timing",
+    "clip_wav",
+    "clip_mp4",
+    "clip_midi",
+    "upsample_tags",
 ]
+"""The calls that make no task: the upload flow, personas, and the ``/suno/act/*`` reads of a clip
+(aligned lyrics, WAV, MP4, MIDI) and tag upsampling."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +57,14 @@ class SunoAccepted:
 
 @dataclass(frozen=True, slots=True)
 class SunoAccountCall:
-    """An upload or persona call, relayed as the client sent it (2A answers these raw, no task envelope)."""
+    """An upload, persona or ``act`` call, relayed as the client sent it (2A answers most raw, no task envelope)."""
 
     operation: SunoOperation
     body: Mapping[str, Any] = field(default_factory=dict)
     upload_id: str | None = None
     """For the calls on one upload (``/suno/uploads/audio/{id}/...``)."""
+    clip_id: str | None = None
+    """For the reads of one clip (``/suno/act/{timing,wav,mp4,midi}/{clip_id}``): the upstream's clip id."""
 
 
 @runtime_checkable
@@ -60,5 +74,5 @@ class SunoUpstream(Protocol):
         ...
 
     async def relay(self, channel: Channel, call: SunoAccountCall) -> Any:
-        """The upstream's JSON answer to an upload or persona call, as 2A shapes it."""
+        """The upstream's JSON answer to an account call, as 2A shapes it (envelope included where 2A has one)."""
         ...

@@ -20,7 +20,7 @@ from omnirelay.providers.openai_compat.errors import map_transport_errors
 from omnirelay.providers.suno import aggregator, gcui
 from omnirelay.providers.suno.dialect import dialect_of, headers_for
 from omnirelay.providers.suno.errors import error_for
-from omnirelay.providers.suno.wire import UpstreamRequest, parsed, unsupported
+from omnirelay.providers.suno.wire import UpstreamRequest, parsed
 from omnirelay.tasks.model import UpstreamState
 
 __all__ = ["SunoProvider"]
@@ -55,7 +55,7 @@ class SunoProvider:
 
     async def relay(self, channel: Channel, call: SunoAccountCall) -> Any:
         if dialect_of(channel) == "gcui":
-            raise unsupported("gcui", f"relay {call.operation}")
+            return gcui.account_answer(call, await self._send(channel, gcui.account_request(call)))
         return await self._send(channel, aggregator.account_request(call))
 
     async def poll(self, channel: Channel, upstream_ids: Sequence[str]) -> dict[str, UpstreamState]:

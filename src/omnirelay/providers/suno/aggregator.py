@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from omnirelay.errors import UpstreamError
 from omnirelay.families.suno.upstream import SunoAccepted, SunoAccountCall, SunoSubmit
@@ -36,7 +37,13 @@ _ACCOUNT_PATHS = {
     "initialize_clip": "/suno/uploads/audio/{id}/initialize-clip",
     "upload_audio_url": "/suno/uploads/audio-url",
     "create_persona": "/suno/persona/create/",
+    "clip_timing": "/suno/act/timing/{clip}",
+    "clip_wav": "/suno/act/wav/{clip}",
+    "clip_mp4": "/suno/act/mp4/{clip}",
+    "clip_midi": "/suno/act/midi/{clip}",
+    "upsample_tags": "/suno/act/tags",
 }
+_GETS = frozenset({"upload_status", "clip_timing", "clip_wav", "clip_mp4", "clip_midi"})
 
 
 def submit_request(submit: SunoSubmit) -> UpstreamRequest:
@@ -51,8 +58,9 @@ def fetch_request(upstream_ids: list[str]) -> UpstreamRequest:
 
 
 def account_request(call: SunoAccountCall) -> UpstreamRequest:
-    path = _ACCOUNT_PATHS[call.operation].replace("{id}", call.upload_id or "")
-    if call.operation == "upload_status":
+    path = _ACCOUNT_PATHS[call.operation].replace("{id}", quote(call.upload_id or "", safe=""))
+    path = path.replace("{clip}", quote(call.clip_id or "", safe=""))
+    if call.operation in _GETS:
         return UpstreamRequest("GET", path)
     return UpstreamRequest("POST", path, dict(call.body))
 

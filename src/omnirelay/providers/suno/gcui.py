@@ -4,8 +4,10 @@ gcui has no tasks: a generate answers its clips at once (``status: "submitted"``
 upstream id of a task is its clip ids joined by commas, polled with ``GET /api/get?ids=a,b``;
 lyrics come back finished within the submit. A 2A music submit picks the route by its
 ``task``: generate (inspiration), custom_generate (lyrics or instrumental), extend_audio,
-generate_stems. Cover, infill, persona songs, infill concat and the upload flow have no gcui
-route: they raise a retryable :func:`~omnirelay.providers.suno.wire.unsupported`.
+generate_stems. Of the account calls only a clip's timing has a route (``get_aligned_lyrics``,
+answering the words alone). Cover, infill, persona songs, infill concat, the upload flow and the
+other ``act`` reads have no gcui route: they raise a retryable
+:func:`~omnirelay.providers.suno.wire.unsupported`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from omnirelay.errors import UpstreamError
-from omnirelay.families.suno.upstream import SunoAccepted, SunoSubmit
+from omnirelay.families.suno.upstream import SunoAccepted, SunoAccountCall, SunoSubmit
 from omnirelay.providers.suno.clips import SunoClip, clip_from_feed, clip_from_info, state_from_clips
 from omnirelay.providers.suno.wire import UpstreamRequest, unsupported
 from omnirelay.tasks.model import Status, UpstreamState
 
-__all__ = ["accepted_from", "fetch_request", "state_from", "submit_request"]
+__all__ = ["account_answer", "account_request", "accepted_from", "fetch_request", "state_from", "submit_request"]
 
 _CUSTOM = ("prompt", "tags", "title", "negative_tags", "make_instrumental")
 _EXTEND = ("prompt", "continue_at", "title", "tags", "negative_tags")
@@ -89,3 +91,20 @@ def state_from(answer: Any) -> UpstreamState | None:
     """A task's state from ``/api/get`` (its clips); None when none of them is known any more."""
     items = answer if isinstance(answer, list) else []
     return state_from_clips([clip_from_info(item) for item in items if isinstance(item, Mapping)])
+
+
+def account_request(call: SunoAccountCall) -> UpstreamRequest:
+    """The gcui route of an account call: only a clip's timing has one."""
+    if call.operation == "clip_timing" and call.clip_id:
+        return UpstreamRequest("GET", "/api/get_aligned_lyrics", query={"song_id": call.clip_id})
+    raise unsupported("gcui", f"relay {call.operation}")
+
+
+def account_answer(call: SunoAccountCall, answer: Any) -> Any:
+    """gcui's answer in the 2A shape: its aligned words become 2A's timing object (no waveform known)."""
+    if call.operation != "clip_timing":
+        return answer
+    if not isinstance(answer, list):
+        raise UpstreamError("the gcui upstream answered a clip's timing with something that is not its words")
+    words = [word for word in answer if isinstance(word, Mapping)]
+    return {"aligned_words": words, "waveform_data": None, "hoot_cer": None, "is_streamed": False}

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from omnirelay.api.access_log import note_caller
-from omnirelay.api.public_base import public_base
+from omnirelay.api.callers import base_url, identify
 from omnirelay.families.kling.services import KlingServices
-from omnirelay.relay.auth import Caller, authenticate, bearer_token
+from omnirelay.relay.auth import Caller, bearer_token
 from omnirelay.runtime import Runtime
 
 __all__ = ["base_url", "caller_of", "services"]
@@ -19,13 +18,4 @@ def services(runtime: Runtime) -> KlingServices:
 
 
 def caller_of(request: Request) -> tuple[Runtime, Caller]:
-    runtime: Runtime = request.app.state.runtime
-    client = request.client.host if request.client else None
-    caller = authenticate(runtime.catalog.snapshot, bearer_token(request.headers.get("authorization")), client)
-    note_caller(request.scope, caller)
-    return runtime, caller
-
-
-def base_url(request: Request, runtime: Runtime) -> str:
-    """``server.public_url``, else the address this request arrived on; never its Host header."""
-    return public_base(request, runtime.settings.server)
+    return identify(request, bearer_token(request.headers.get("authorization")))

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from omnirelay.api.access_log import note_caller
-from omnirelay.api.public_base import public_base
+from omnirelay.api.callers import base_url, identify
 from omnirelay.families.midjourney.services import MidjourneyServices
-from omnirelay.relay.auth import Caller, authenticate
+from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
 __all__ = ["base_url", "caller_of", "services"]
@@ -33,13 +32,4 @@ def services(runtime: Runtime) -> MidjourneyServices:
 
 
 def caller_of(request: Request) -> tuple[Runtime, Caller]:
-    runtime: Runtime = request.app.state.runtime
-    client = request.client.host if request.client else None
-    caller = authenticate(runtime.catalog.snapshot, _token(request), client)
-    note_caller(request.scope, caller)
-    return runtime, caller
-
-
-def base_url(request: Request, runtime: Runtime) -> str:
-    """``server.public_url``, else the address this request arrived on; never its Host header."""
-    return public_base(request, runtime.settings.server)
+    return identify(request, _token(request))

@@ -1,41 +1,22 @@
 """``GET /mj/image/{id}`` and ``GET /mj/video/{id}[/{n}[/thumbnail]]``: signed, keyless, streamed through.
 
 The upstream's file is relayed chunk by chunk as it arrives (never held whole); a client that
-goes away stops the upstream read.
+goes away stops the upstream read. Videos honour a ``Range`` (seeking) by passing it on to the upstream.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from omnirelay.api.served_media import served_headers
-from omnirelay.api.sse import SSEResponse
+from omnirelay.api.relayed_media import MediaResponse, asked_range
 from omnirelay.errors import OmniRelayError
 from omnirelay.families.midjourney.api.context import services
 from omnirelay.families.midjourney.api.errors import error_response
-from omnirelay.families.midjourney.upstream import MediaStream
 from omnirelay.integers import INT32_MAX, optional_whole_number
 from omnirelay.runtime import Runtime
 
 __all__ = ["image", "video"]
-
-
-class MediaResponse(SSEResponse):
-    """The upstream file's bytes, served so they cannot run as a page here (:func:`served_headers`),
-    plus the disconnect watch of :class:`SSEResponse`."""
-
-    def __init__(self, stream: MediaStream, name: str) -> None:
-        super().__init__(_chunks(stream), stream.aclose, [])
-        self._headers = served_headers(stream.content_type, stream.length, name)
-
-
-async def _chunks(stream: MediaStream) -> AsyncGenerator[bytes, None]:
-    async for chunk in stream.chunks():
-        if chunk:
-            yield chunk
 
 
 async def image(request: Request) -> Response | MediaResponse:
@@ -55,7 +36,11 @@ async def video(request: Request) -> Response | MediaResponse:
     try:
         n = optional_whole_number(request.path_params.get("n"), "n", high=INT32_MAX)
         stream = await services(runtime).media.video(
-            request.path_params["task_id"], request.query_params.get("sig", ""), n, thumbnail=thumbnail
+            request.path_params["task_id"],
+            request.query_params.get("sig", ""),
+            n,
+            thumbnail=thumbnail,
+            byte_range=asked_range(request),
         )
     except OmniRelayError as exc:
         return error_response(exc, submit=False)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from omnirelay.api.access_log import note_caller
-from omnirelay.api.public_base import public_base
+from omnirelay.api.callers import base_url, identify
 from omnirelay.families.replicate.services import ReplicateServices
-from omnirelay.relay.auth import Caller, authenticate
+from omnirelay.relay.auth import Caller
 from omnirelay.runtime import Runtime
 
 __all__ = ["base_url", "caller_of", "prefix_of", "services"]
@@ -26,16 +25,7 @@ def services(runtime: Runtime) -> ReplicateServices:
 
 
 def caller_of(request: Request) -> tuple[Runtime, Caller]:
-    runtime: Runtime = request.app.state.runtime
-    client = request.client.host if request.client else None
-    caller = authenticate(runtime.catalog.snapshot, _token(request.headers.get("authorization")), client)
-    note_caller(request.scope, caller)
-    return runtime, caller
-
-
-def base_url(request: Request, runtime: Runtime) -> str:
-    """``server.public_url``, else the address this request arrived on; never its Host header."""
-    return public_base(request, runtime.settings.server)
+    return identify(request, _token(request.headers.get("authorization")))
 
 
 def prefix_of(request: Request) -> str:

@@ -1,4 +1,4 @@
-"""Routes of the upload flow and personas: raw answers as 2A gives them (``audio-url`` in the envelope).
+"""Routes of the upload flow, personas and ``act`` reads: raw answers as 2A gives them (``audio-url`` in the envelope).
 
 Errors still come in the ``{code, message, data: null}`` envelope, like every other Suno route.
 """
@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from omnirelay.api.body import read_json
 from omnirelay.errors import OmniRelayError
 from omnirelay.families.suno.account_calls import AccountCalls
+from omnirelay.families.suno.api.act_routes import act_routes
 from omnirelay.families.suno.api.context import caller_of, services
 from omnirelay.families.suno.api.errors import envelope_response, error_response
 from omnirelay.families.suno.wire import envelope
@@ -73,4 +74,5 @@ def account_routes() -> list[BaseRoute]:
         Route(f"{uploads}/{{upload_id}}/initialize-clip", _route(_initialize), methods=["POST"]),
         Route("/suno/persona/create/", _route(_persona), methods=["POST"]),
         Route("/suno/persona/create", _route(_persona), methods=["POST"]),
+        *act_routes(),
     ]

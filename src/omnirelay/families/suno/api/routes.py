@@ -16,7 +16,7 @@ from omnirelay.errors import OmniRelayError
 from omnirelay.families.suno.api.account_routes import account_routes
 from omnirelay.families.suno.api.context import base_url, caller_of, services
 from omnirelay.families.suno.api.errors import envelope_response, error_response
-from omnirelay.families.suno.api.media import clip_media
+from omnirelay.families.suno.api.media import act_media, clip_media
 from omnirelay.families.suno.queries import fetch_ids
 from omnirelay.families.suno.service import SubmitContext
 from omnirelay.families.suno.wire import envelope
@@ -63,6 +63,7 @@ def suno_routes() -> list[BaseRoute]:
         *[Route(f"/suno/submit/{action}", _submit(action), methods=["POST"]) for action in _ACTIONS],
         Route("/suno/fetch/{task_id}", fetch_one, methods=["GET"]),
         Route("/suno/fetch", fetch_many, methods=["POST"]),
+        Route("/suno/media/act/{task_id}/{clip_id}/{kind}", act_media, methods=["GET"]),
         Route("/suno/media/{task_id}/{n}/{kind}", clip_media, methods=["GET"]),
         *account_routes(),
     ]
