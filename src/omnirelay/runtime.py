@@ -107,6 +107,32 @@ class Runtime:
 
     def _wire(self, settings: Settings) -> None:
         self.request_ids = RequestIds()
+        self._wire_billing(settings)
+        self.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
+            auto_decompress=True,
+            skip_auto_headers=("User-Agent",),
+        )
+        self.outbound = outbound_client(settings, settings.outbound.allow_networks)
+        providers = build_providers(self.http, settings, self.outbound)
+        self.providers = providers
+        self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
+        self._wire_gate(settings, providers)
+        self._wire_relays(settings, providers)
+        self.tasks = TaskRuntime(
+            settings=settings,
+            engine=self.engine,
+            box=self.box,
+            writer=self.writer,
+            ledger=self.ledger,
+            catalog=self.catalog,
+            gate=self.gate,
+            links=self.outbound,
+            providers=providers,
+        )
+
+    def _wire_billing(self, settings: Settings) -> None:
+        """The write-behind, the balances (Redis when configured), the ledger, the catalog and upkeep."""
         self.writer = WriteBehind(
             self.engine,
             flush_interval_s=settings.writer.flush_interval_s,
@@ -128,15 +154,9 @@ class Runtime:
             settings=settings,
             reseed=self.catalog.reload,
         )
-        self.http = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
-            auto_decompress=True,
-            skip_auto_headers=("User-Agent",),
-        )
-        self.outbound = outbound_client(settings, settings.outbound.allow_networks)
-        providers = build_providers(self.http, settings, self.outbound)
-        self.providers = providers
-        self.health = ChannelHealth(self.engine, providers, lambda: self.catalog.snapshot.channels)
+
+    def _wire_gate(self, settings: Settings, providers: dict[str, object]) -> None:
+        """The gate every billed call passes: limits, breakers and affinity (shared through Redis when set)."""
         self.breakers = self._breakers(settings)
         self.limiter = self._limiter(settings)
         self.gate = Gate(
@@ -154,18 +174,6 @@ class Runtime:
                 settings.relay.affinity_max_entries,
                 settings.relay.affinity_ttl_s,
             ),
-        )
-        self._wire_relays(settings, providers)
-        self.tasks = TaskRuntime(
-            settings=settings,
-            engine=self.engine,
-            box=self.box,
-            writer=self.writer,
-            ledger=self.ledger,
-            catalog=self.catalog,
-            gate=self.gate,
-            links=self.outbound,
-            providers=providers,
         )
 
     @staticmethod
