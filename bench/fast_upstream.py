@@ -21,6 +21,8 @@ to answer, from precomputed bytes:
   a task id) and ``POST /suno/fetch`` (every asked task finished, a music task with two clips);
 * Replicate: ``POST /v1/models/{owner}/{name}/predictions`` (a prediction ``starting``) and
   ``GET /v1/predictions/{id}`` (``succeeded``, with one output URL);
+* Kling: ``POST /v1/videos/text2video`` (a task ``submitted``) and
+  ``GET /v1/videos/text2video/{id}`` (``succeed``, with one video URL); any bearer token;
 * a webhook receiver: ``POST /hook`` counts deliveries and the delay from the state change in
   the body to arrival; ``GET /hook/stats`` reports and resets; ``POST /hook/pause`` makes it
   answer 503 until ``POST /hook/resume``;
@@ -416,6 +418,45 @@ def replicate_get_answer(path: bytes) -> bytes:
     return _response("200 OK", _R8_SUCCEEDED.replace(_R8_ID, path[len(_R8_GET_PREFIX) :]))
 
 
+_KLING_IDS = itertools.count(int(time.time() * 1000) * 1000)
+_KLING_ID = b"__KLING_ID__"
+_KLING_PATH = b"/v1/videos/text2video"
+_KLING_SUBMITTED = orjson.dumps(
+    {
+        "code": 0,
+        "message": "SUCCEED",
+        "request_id": "bench",
+        "data": {"task_id": _KLING_ID.decode(), "task_status": "submitted", "created_at": CREATED * 1000,
+                 "updated_at": CREATED * 1000},
+    }
+)  # fmt: skip
+_KLING_SUCCEED = orjson.dumps(
+    {
+        "code": 0,
+        "message": "SUCCEED",
+        "request_id": "bench",
+        "data": {
+            "task_id": _KLING_ID.decode(),
+            "task_status": "succeed",
+            "task_status_msg": "",
+            "created_at": CREATED * 1000,
+            "updated_at": CREATED * 1000 + 5000,
+            "task_result": {"videos": [{"id": "v0", "url": "https://cdn.klingai.com/bench/0.mp4", "duration": "5"}]},
+        },
+    }
+)
+
+
+def kling_submit_answer() -> bytes:
+    """``POST /v1/videos/text2video``: accepted at once."""
+    return _response("200 OK", _KLING_SUBMITTED.replace(_KLING_ID, b"%d" % next(_KLING_IDS)))
+
+
+def kling_query_answer(path: bytes) -> bytes:
+    """``GET /v1/videos/text2video/{id}``: every task has succeeded."""
+    return _response("200 OK", _KLING_SUCCEED.replace(_KLING_ID, path[len(_KLING_PATH) + 1 :]))
+
+
 def hook_answer(body: bytes) -> bytes:
     """A webhook receiver: counts deliveries and the delay from the task's state change to arrival."""
     if _HOOK_PAUSED[0]:
@@ -472,6 +513,7 @@ _POSTS: dict[bytes, Callable[[bytes, bytes], bytes]] = {
     b"/suno/submit/music": lambda path, body: suno_submit_answer(),
     b"/suno/submit/lyrics": lambda path, body: suno_submit_answer(),
     b"/suno/fetch": lambda path, body: suno_fetch_answer(body),
+    _KLING_PATH: lambda path, body: kling_submit_answer(),
     b"/hook": lambda path, body: hook_answer(body),
     b"/hook/pause": lambda path, body: _pause(path),
     b"/hook/resume": lambda path, body: _pause(path),
@@ -496,6 +538,8 @@ def route(method: bytes, path: bytes, body: bytes) -> bytes:
         return _GETS[path]()
     if method == b"GET" and path.startswith(_R8_GET_PREFIX):
         return replicate_get_answer(path)
+    if method == b"GET" and path.startswith(_KLING_PATH + b"/"):
+        return kling_query_answer(path)
     return NOT_FOUND
 
 

@@ -7,6 +7,7 @@ receiver), the gateway (SQLite, billing on, one worker process), and ``wrk`` as 
     .venv/bin/python bench/tasks.py --duration 10 --concurrency 32
     .venv/bin/python bench/tasks.py --family suno --no-webhooks       # Suno submits (aggregator), fetches
     .venv/bin/python bench/tasks.py --family replicate --no-webhooks  # Replicate creates, gets
+    .venv/bin/python bench/tasks.py --family kling --no-webhooks      # Kling text-to-video submits, queries
 
 Reported: submits/s (each one a durable group commit, a held price, an upstream call), fetches/s,
 and for the webhooks every task sends (SUBMITTED, then SUCCESS after the engine's poll):
@@ -97,6 +98,16 @@ models = ["black-forest-labs/flux-schnell"]
 model = "black-forest-labs/flux-schnell"
 mode = "per_call"
 per_call = 3000
+[[channels]]
+name = "kling"
+type = "kling"
+base_url = "http://127.0.0.1:{upstream}"
+secrets = ["ak-bench|sk-bench-kling-secret"]
+models = ["kling-v1"]
+[[prices]]
+model = "kling-v1"
+mode = "per_call"
+per_call = 100000
 """
     )
     return config
@@ -142,6 +153,15 @@ FAMILIES = {
         lambda answer: str(answer["id"]),
         "/v1/predictions/{}",
         lambda prediction: prediction.get("status") == "succeeded",
+    ),
+    "kling": Family(
+        "kling_submit.lua",
+        "kling_query.lua",
+        "/v1/videos/text2video",
+        {"model_name": "kling-v1", "prompt": "one to query"},
+        lambda answer: str(answer["data"]["task_id"]),
+        "/v1/videos/text2video/{}",
+        lambda answer: answer["data"]["task_status"] == "succeed",
     ),
 }
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -23,6 +23,12 @@ from omnirelay.app import create_app
 from omnirelay.db.tables import channels as channels_table
 from omnirelay.settings import Settings
 from omnirelay.testing import FakeOpenAI, FakeOpenAIKnobs, serve_in_thread
+from secret_scan import (  # noqa: F401 - the fixture and hooks of the check that no log line holds a secret
+    access_stream,
+    gateway_log_files,
+    pytest_sessionfinish,
+    pytest_testnodedown,
+)
 
 _BASE_POSTGRES_URL = os.environ.get("OMNIRELAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -40,6 +46,7 @@ POSTGRES_URL = _worker_database(_BASE_POSTGRES_URL)
 REDIS_URL = os.environ.get("OMNIRELAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ADMIN_KEY = "sk-admin-test-0000000000000000000000000000000000000000"
 USER_KEY = "sk-user-test-00000000000000000000000000000000000000000"
+UPSTREAM_SECRET = "sk-upstream"
 
 
 async def _reset_postgres(url: str) -> None:
@@ -172,7 +179,7 @@ def channel(name: str, upstream: Upstream, **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
         "base_url": upstream.url + "/v1",
-        "secrets": ["sk-upstream"],
+        "secrets": [UPSTREAM_SECRET],
         "models": ["gpt-test"],
         **extra,
     }
@@ -187,12 +194,12 @@ def start_gateway(stack: ExitStack, tmp_path: Path, database_url: str, **overrid
         "secret_key": "Yl8cG9-7q7zAvxTJ1mQ3yPaXxjQ0X9Qh7Qd3m0e0Kjc=",
         "writer": {"flush_interval_s": 0.05, "batch_size": 2000},
         "cache_refresh_s": 0.2,
-        # access lines land on the terminal between pytest's capture phases (test_access_log.py covers them)
-        "log": {"access": False},
+        # access lines go to a file of this pytest process, scanned for secrets (secret_scan.py)
+        "log": {"access": True, "format": "json"},
     }
     values.update(overrides)
     settings = Settings.model_validate(values)
-    url = stack.enter_context(serve_in_thread(create_app(settings)))
+    url = stack.enter_context(serve_in_thread(create_app(settings, log_stream=access_stream())))
     admin = stack.enter_context(
         httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
     )

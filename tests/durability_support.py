@@ -40,10 +40,17 @@ class Gateways:
 
     def __init__(self) -> None:
         self.started: list[subprocess.Popen[bytes]] = []
+        self._logs: dict[int, Path] = {}
 
     def serve(self, config: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
         """``omnirelay serve -c config --port port``, once ``/healthz`` answers; ``env`` on top of ours.
         What it writes goes to ``serve-<n>.log`` beside ``config`` (read it when a test fails)."""
+        process = self.spawn(config, port, **env)
+        self.wait_up(process, port)
+        return process
+
+    def spawn(self, config: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+        """Start the process without waiting for it (start several, then :meth:`wait_up` each)."""
         log = config.parent / f"serve-{len(self.started)}.log"
         with log.open("w") as sink:
             process = subprocess.Popen(
@@ -53,14 +60,18 @@ class Gateways:
                 stderr=subprocess.STDOUT,
             )
         self.started.append(process)
-        deadline = time.monotonic() + 30
+        self._logs[process.pid] = log
+        return process
+
+    def wait_up(self, process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    return process
+                    return
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise AssertionError(f"gateway did not start:\n{log.read_text()[-3000:]}")
+        raise AssertionError(f"gateway did not start:\n{self._logs[process.pid].read_text()[-3000:]}")
 
     def close(self) -> None:
         for process in self.started:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from secret_scan import watch_log
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -31,6 +33,7 @@ def serving(config: Path, log: Path, *flags: str, env: dict[str, str] | None = N
     """``omnirelay serve -c config --port <free> flags``, up (``/readyz`` answers) for the block;
     yields its base URL. Stopped with SIGTERM after, so ``log`` then holds everything it wrote."""
     port = free_port()
+    watch_log(log)
     command = [sys.executable, "-m", "omnirelay", "serve", "-c", str(config), "--port", str(port), *flags]
     with log.open("w") as sink:
         process = subprocess.Popen(

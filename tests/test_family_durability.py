@@ -1,5 +1,6 @@
-"""Suno tasks, Replicate predictions and Kling video tasks survive SIGKILL of a real gateway process:
-none is lost, each is billed exactly once, each client hook hears its end (issues #11, #12, #13)."""
+"""Suno tasks, Replicate predictions, Kling, Seedance, MiniMax and ``/v1/videos`` tasks survive SIGKILL of
+a real gateway process: none is lost, each is billed exactly once, each client hook hears its end
+(issues #11, #12, #13)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ from conftest import ADMIN_KEY, USER_KEY
 from durability_support import Gateways, balance, closed_entries, free_port, kinds_of, sigkill, webhooks_quiet
 from mj_support import Receiver, wait_for
 from omnirelay.testing import (
+    FakeArk,
+    FakeArkKnobs,
+    FakeBfl,
+    FakeBflKnobs,
     FakeKling,
     FakeKlingKnobs,
+    FakeMiniMax,
+    FakeMiniMaxKnobs,
     FakeReplicate,
     FakeReplicateKnobs,
     FakeSuno,
@@ -31,13 +38,14 @@ PRICE = 100_000
 BALANCE = 100 * PRICE
 KLING_ACCESS, KLING_SECRET = "ak-kling-test", "sk-kling-test-secret-0123456789abcdef"
 FLUX = "black-forest-labs/flux-schnell"
+SEEDANCE = "doubao-seedance-1-0-pro-250528"
 
 
 @dataclass(frozen=True)
 class Family:
     """How one task family is faked upstream, submitted, read back and recognised as finished."""
 
-    make_fake: Callable[[], FakeSuno | FakeReplicate | FakeKling]
+    make_fake: Callable[[], FakeSuno | FakeReplicate | FakeKling | FakeMiniMax | FakeBfl | FakeArk]
     channel: str
     """The channel's TOML lines after ``base_url`` (type, secrets, models)."""
     model: str
@@ -77,6 +85,37 @@ def _kling_submit(api: httpx.Client, i: int, hook: str) -> str:
     return str(_data(api.post("/v1/videos/text2video", json=body), 0)["task_id"])
 
 
+def _bfl_submit(api: httpx.Client, i: int, hook: str) -> str:
+    answer = api.post("/v1/flux-pro-1.1", json={"prompt": f"a fox {i}", "webhook_url": hook})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+def _minimax_submit(api: httpx.Client, i: int, hook: str) -> str:
+    body = {"model": "MiniMax-Hailuo-02", "prompt": f"a fox {i}", "callback_url": hook}
+    answer = api.post("/v1/video_generation", json=body).json()
+    assert answer["base_resp"]["status_code"] == 0, answer
+    return str(answer["task_id"])
+
+
+def _seedance_submit(api: httpx.Client, i: int, hook: str) -> str:
+    body = {"model": SEEDANCE, "content": [{"type": "text", "text": f"a fox {i}"}], "callback_url": hook}
+    answer = api.post("/api/v3/contents/generations/tasks", json=body)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+def _videos_submit(api: httpx.Client, i: int, hook: str) -> str:
+    """``/v1/videos`` takes no per-video hook: the account's webhook hears its videos' ends."""
+    if i == 0:
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        put = httpx.put(f"{api.base_url}/api/admin/accounts/1/webhook", headers=admin, json={"url": hook})
+        assert put.status_code == 200, put.text
+    answer = api.post("/v1/videos", json={"model": "MiniMax-Hailuo-02", "prompt": f"a fox {i}"})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
 def _replicate_status(api: httpx.Client, task_id: str) -> str:
     answer = api.get(f"/v1/predictions/{task_id}")
     assert answer.status_code == 200, answer.text
@@ -113,6 +152,48 @@ FAMILIES = {
         held=frozenset({"processing"}),
         success="succeed",
         ended=lambda body, task_id: body["task_id"] == task_id and body["task_status"] == "succeed",
+    ),
+    "minimax": Family(
+        make_fake=lambda: FakeMiniMax(FakeMiniMaxKnobs(step_s=0.05, api_keys=["mm-up"], hold=True)),
+        channel='type = "minimax"\nsecrets = ["mm-up"]\nmodels = ["MiniMax-Hailuo-02"]',
+        model="MiniMax-Hailuo-02",
+        submit=_minimax_submit,
+        status=lambda api, task_id: str(
+            api.get("/v1/query/video_generation", params={"task_id": task_id}).json()["status"]
+        ),
+        held=frozenset({"Processing"}),
+        success="Success",
+        ended=lambda body, task_id: body["task_id"] == task_id and body["status"] == "Success",
+    ),
+    "bfl": Family(
+        make_fake=lambda: FakeBfl(FakeBflKnobs(step_s=0.05, api_keys=["bfl-up"], hold=True)),
+        channel='type = "bfl"\nsecrets = ["bfl-up"]\nmodels = ["flux-pro-1.1"]',
+        model="flux-pro-1.1",
+        submit=_bfl_submit,
+        status=lambda api, task_id: str(api.get("/v1/get_result", params={"id": task_id}).json()["status"]),
+        held=frozenset({"Pending"}),
+        success="Ready",
+        ended=lambda body, task_id: body["id"] == task_id and body["status"] == "Ready",
+    ),
+    "seedance": Family(
+        make_fake=lambda: FakeArk(FakeArkKnobs(step_s=0.05, keys=["ark-up"], hold=True)),
+        channel=f'type = "ark"\nsecrets = ["ark-up"]\nmodels = ["{SEEDANCE}"]',
+        model=SEEDANCE,
+        submit=_seedance_submit,
+        status=lambda api, task_id: str(api.get(f"/api/v3/contents/generations/tasks/{task_id}").json()["status"]),
+        held=frozenset({"queued"}),
+        success="succeeded",
+        ended=lambda body, task_id: body["id"] == task_id and body["status"] == "succeeded",
+    ),
+    "videos": Family(
+        make_fake=lambda: FakeMiniMax(FakeMiniMaxKnobs(step_s=0.05, api_keys=["mm-up"], hold=True)),
+        channel='type = "minimax"\nsecrets = ["mm-up"]\nmodels = ["MiniMax-Hailuo-02"]',
+        model="MiniMax-Hailuo-02",
+        submit=_videos_submit,
+        status=lambda api, task_id: str(api.get(f"/v1/videos/{task_id}").json()["status"]),
+        held=frozenset({"in_progress"}),
+        success="completed",
+        ended=lambda body, task_id: body["id"] == task_id and body["status"] == "completed",
     ),
 }
 

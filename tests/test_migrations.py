@@ -36,3 +36,12 @@ async def _diff_after_upgrade(url: str) -> list[Any]:
 def test_migrations_match_declared_tables(database_url: str) -> None:
     differences = asyncio.run(_diff_after_upgrade(database_url))
     assert differences == []
+
+
+def test_the_newest_file_name_is_alembics_head() -> None:
+    """Start-up skips Alembic when the store is at :func:`head_revision`; it must be Alembic's own head."""
+    from alembic.script import ScriptDirectory
+
+    from omnirelay.db.migrate import alembic_config, head_revision
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == head_revision()

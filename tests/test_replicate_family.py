@@ -16,7 +16,7 @@ import replicate
 from replicate.exceptions import ReplicateError
 from replicate.webhook import Webhooks, WebhookSigningSecret
 
-from conftest import USER_KEY, Gateway, assert_ledger_balanced, sqlite_only
+from conftest import USER_KEY, Gateway, assert_ledger_balanced, funded, sqlite_only
 from mj_support import wait_for
 from omnirelay.testing import FakeReplicate, FakeReplicateKnobs, serve_in_thread
 from replicate_fake_support import inbox
@@ -331,6 +331,26 @@ def test_webhooks_are_filtered_and_verify_with_the_clients_helper(
         Webhooks.validate(headers=received[-1].headers, body=received[-1].body.decode(), secret=forged)
 
 
+def test_only_the_terminal_webhook_is_retried(
+    make_gateway: Callable[..., Gateway], fake_replicate: Callable[..., tuple[FakeReplicate, str]]
+) -> None:
+    """Spec §1.2: a refused ``start`` is never sent again, and the task's later events are not held
+    behind it; a refused ``completed`` is retried on the schedule until the receiver takes it."""
+    _, url = fake_replicate(run_s=1.0)
+    gateway = start(make_gateway, url)
+    client = official(gateway)
+    with inbox() as box:
+        box.answers = [503, 503, 503]  # the start, then the first two tries of the completion
+        client.models.predictions.create(
+            model=FLUX, input={"prompt": "a fox"}, webhook=box.url, webhook_events_filter=["start", "completed"]
+        )
+        received = box.wait_for(lambda got: len(got) >= 4)
+        time.sleep(0.6)  # two more retry delays: nothing else may come
+    statuses = [r.prediction["status"] for r in received]
+    assert statuses == ["processing", "succeeded", "succeeded", "succeeded"], statuses
+    assert len({r.headers["webhook-id"] for r in received[1:]}) == 1  # retries of one message
+
+
 def test_run_by_model_and_version_and_signed_upstream_webhooks_move_it(
     make_gateway: Callable[..., Gateway], fake_replicate: Callable[..., tuple[FakeReplicate, str]]
 ) -> None:
@@ -396,6 +416,18 @@ def test_unknown_models_pass_through_and_foreign_ids_are_not_found(
     assert error.value.status == 404
     missing = raw(stack, gateway).get("/v1/predictions/" + "a" * 26)
     assert missing.status_code == 404 and missing.json()["status"] == 404
+
+
+@sqlite_only
+def test_background_removal_without_a_channel_says_why_the_local_provider_cannot_do_it(
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    """Issue #12: rembg is refused clearly offline (no permissive general-purpose segmentation model ships)."""
+    gateway = make_gateway(**funded())  # only the built-in local channel
+    with pytest.raises(ReplicateError) as error:
+        official(gateway).models.predictions.create(model="cjwbw/rembg", input={"image": "https://example.com/a.png"})
+    assert error.value.status == 404
+    assert "cannot remove backgrounds offline" in str(error.value.detail) and "AGPL" in str(error.value.detail)
 
 
 @sqlite_only

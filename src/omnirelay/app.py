@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 import structlog
@@ -30,16 +31,23 @@ from omnirelay.api.openai.files import files_routes
 from omnirelay.api.openai.images import images_routes
 from omnirelay.api.openai.legacy import completions, moderations
 from omnirelay.api.openai.rerank import rerank_v1, rerank_v2
+from omnirelay.api.platform.routes import platform_routes
 from omnirelay.api.responses.routes import responses_routes
+from omnirelay.console.routes import console_routes
 from omnirelay.errors import OmniRelayError
 from omnirelay.families.plugins import family_routes
-from omnirelay.logging_setup import line_writer
+from omnirelay.logging_setup import LineWriter, line_writer
 from omnirelay.observability.http_metrics import RequestMetrics, RouteObserver, route_templates
 from omnirelay.observability.metrics import Metrics
 from omnirelay.observability.runtime_collector import RuntimeCollector
+from omnirelay.observability.shared_metrics import SharedMetrics, WorkerSlot
+from omnirelay.observability.tracing import open_tracing
 from omnirelay.openapi import openapi_json
 from omnirelay.runtime import Runtime
 from omnirelay.settings import Settings
+
+if TYPE_CHECKING:
+    from omnirelay.observability.otel import Tracing
 
 __all__ = ["create_app"]
 
@@ -72,6 +80,8 @@ def _routes() -> list[BaseRoute]:
         Route("/v1/rerank", rerank_v1, methods=["POST"]),
         Route("/v2/rerank", rerank_v2, methods=["POST"]),
         *admin_routes(),
+        *platform_routes(),
+        *console_routes(),
     ]
 
 
@@ -92,14 +102,55 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return Response(orjson.dumps(body), status_code=500, media_type="application/json")
 
 
-def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None = None) -> Starlette:
-    """The gateway. ``on_ready`` is called once the runtime is open (the CLI prints the admin key)."""
+def _tagged(write: LineWriter, worker: int) -> LineWriter:
+    """Access lines that say which worker process answered (``omnirelay serve --workers``)."""
+
+    def tagged(event: str, fields: dict[str, Any]) -> None:
+        fields["worker"] = worker
+        write(event, fields)
+
+    return tagged
+
+
+def _shared_metrics(worker: WorkerSlot | None, metrics: Metrics) -> SharedMetrics | None:
+    """With several workers: ``metrics`` continue the counts of this slot's previous worker and
+    ``/metrics`` answers every worker's totals."""
+    if worker is None:
+        return None
+    shared = SharedMetrics(worker, metrics)
+    shared.seed()
+    shared.install()
+    return shared
+
+
+def _traced_requests(tracing: Tracing | None, templates: dict[int, str]) -> list[Middleware]:
+    """With tracing on: the server span of each request, outermost, so every line of a request is inside it."""
+    if tracing is None:
+        return []
+    from omnirelay.observability.otel_server import TraceRequests
+
+    return [Middleware(TraceRequests, tracing=tracing, templates=templates)]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    on_ready: Callable[[Runtime], None] | None = None,
+    worker: WorkerSlot | None = None,
+    log_stream: TextIO | None = None,
+) -> Starlette:
+    """The gateway. ``on_ready`` is called once the runtime is open (the CLI prints the admin key).
+    ``worker``: this process is one of several workers (``/metrics`` answers the totals of all).
+    ``log_stream``: where access lines go (stderr by default; the tests keep them in a file)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await Runtime.open(settings, metrics)
+        runtime = await Runtime.open(settings, metrics, tracing)
         app.state.runtime = runtime
-        collector = app.state.runtime_collector = RuntimeCollector(runtime)
+        if shared is not None:
+            shared.start(lambda: runtime.writer.backlog)
+        backlog = shared.backlog_total if shared is not None else None
+        collector = app.state.runtime_collector = RuntimeCollector(runtime, backlog)
         metrics.registry.register(collector)
         if on_ready is not None:
             on_ready(runtime)
@@ -107,14 +158,23 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
             yield
         finally:
             metrics.registry.unregister(collector)
-            await runtime.close()
+            try:
+                await runtime.close()
+            finally:
+                if shared is not None:
+                    await shared.stop()
 
     access = settings.log.access and settings.log.level in ("debug", "info")
     metrics = Metrics()
+    shared = _shared_metrics(worker, metrics)
+    tracing = open_tracing(settings.tracing)
+    write = line_writer(settings.log, log_stream)
+    write = write if worker is None else _tagged(write, worker.index)
+    write = write if tracing is None else tracing.with_trace_ids(write)
     templates: dict[int, str] = {}  # filled below, once the routes exist; read per request
     observer = RouteObserver(metrics.http, templates)
     watch = (
-        Middleware(AccessLog, write=line_writer(settings.log), observer=observer)
+        Middleware(AccessLog, write=write, observer=observer)
         if access
         else Middleware(RequestMetrics, observer=observer)
     )
@@ -122,6 +182,7 @@ def create_app(settings: Settings, *, on_ready: Callable[[Runtime], None] | None
         routes=_routes(),
         lifespan=lifespan,
         middleware=[
+            *_traced_requests(tracing, templates),
             watch,
             Middleware(ClientWriteTimeout, timeout_s=settings.relay.client_write_timeout_s),
         ],

@@ -12,28 +12,40 @@ whole, stalling the event loop for everyone) and waits forever for a head that n
   nothing at all is closed without an answer);
 
 and closes the connection. Idle kept-alive connections close after
-``server.keep_alive_timeout_s`` (uvicorn's own keep-alive timer). Subclassing follows uvicorn's
+``server.keep_alive_timeout_s`` (uvicorn's own keep-alive timer). A request arriving while the
+process holds more than ``server.max_connections`` client connections gets uvicorn's **503**
+(``limit_concurrency``) and its connection is closed: a flood of connections costs a refusal each,
+not memory and file descriptors without end (:func:`connection_limit`). Subclassing follows uvicorn's
 ``HttpToolsProtocol`` (0.30 and later): ``data_received`` repeats its few lines to tell our
-refusals apart from malformed requests.
+refusals apart from malformed requests. Each request's head and body leave in one write
+(``http_coalesce.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 from typing import Any
 
 import httptools
 import structlog
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from omnirelay.http_coalesce import CoalescingTransport
 from omnirelay.settings import ServerSettings
 
-__all__ = ["guarded_protocol", "uvicorn_options"]
+__all__ = ["WRITE_FLOW", "connection_limit", "guarded_protocol", "uvicorn_options"]
 
 log = structlog.get_logger("omnirelay.http")
 
 _LINGER_S = 2.0
 """How long a refused client may go on sending (dropped) before the connection is closed."""
+_RESERVED_FILES = 100
+"""Open files kept out of the automatic connection limit: the store, logs, the listening socket."""
+_MIN_CONNECTIONS = 64
+WRITE_FLOW = "omnirelay.write_flow"
+"""The scope key of the connection's uvicorn flow control: a ``send`` while its ``write_paused`` is
+false writes at once and cannot wait (``api/client_writes.py`` skips its timer then)."""
 
 
 class _HeadRefused(Exception):
@@ -105,6 +117,10 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._cancel_head_timer()
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.transport is self.transport:  # a new request's cycle
+            cycle.transport = CoalescingTransport(self.transport, self.loop)  # type: ignore[assignment]
+            cycle.scope[WRITE_FLOW] = self.flow  # type: ignore[literal-required]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -170,6 +186,24 @@ def guarded_protocol(server: ServerSettings) -> type[asyncio.Protocol]:
     return GuardedHttpToolsProtocol
 
 
+def connection_limit(server: ServerSettings) -> int | None:
+    """Client connections one process serves at once: ``server.max_connections``, else half the
+    soft open-file limit (each served connection may need a second descriptor for its upstream call,
+    and :data:`_RESERVED_FILES` stay for the store, logs and the listening socket). None: no limit."""
+    if server.max_connections is not None:
+        return server.max_connections
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(_MIN_CONNECTIONS, (soft - _RESERVED_FILES) // 2)
+
+
 def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` enforcing ``server``'s limits."""
-    return {"http": guarded_protocol(server), "timeout_keep_alive": server.keep_alive_timeout_s}
+    limit = connection_limit(server)
+    return {
+        "http": guarded_protocol(server),
+        "timeout_keep_alive": server.keep_alive_timeout_s,
+        # uvicorn counts the connection a request arrives on: it refuses once it holds this many
+        "limit_concurrency": None if limit is None else limit + 1,
+    }

@@ -110,11 +110,18 @@ def line_writer(settings: LogSettings, stream: TextIO | None = None) -> LineWrit
     return write
 
 
-def configure_logging(settings: LogSettings, stream: TextIO | None = None) -> None:
-    """Route structlog and standard-library logging to ``stream`` (stderr) at ``settings.level``."""
+def configure_logging(settings: LogSettings, stream: TextIO | None = None, *, trace_ids: bool = False) -> None:
+    """Route structlog and standard-library logging to ``stream`` (stderr) at ``settings.level``.
+
+    ``trace_ids`` (``tracing.enabled``): each line written while a span is active also has its
+    ``trace_id`` and ``span_id``."""
     out = stream or sys.stderr
     level = level_number(settings.level)
     shared: list[Processor] = [structlog.processors.add_log_level, _Clock(), structlog.processors.format_exc_info]
+    if trace_ids:
+        from omnirelay.observability.otel import add_trace_ids
+
+        shared.append(add_trace_ids)
     renderer = _processor(_renderer(settings))
     structlog.configure(
         processors=[*shared, renderer],

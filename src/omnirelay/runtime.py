@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import aiohttp
 import sqlalchemy as sa
@@ -26,8 +28,10 @@ from omnirelay.channels.health import ChannelHealth
 from omnirelay.channels.shared_breaker import SharedBreakers
 from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
+from omnirelay.db.startup_lock import startup_lock
 from omnirelay.db.writebehind import WriteBehind
 from omnirelay.files import FileStorage, LinkSigner, LocalFileStorage
+from omnirelay.files.published import PublishedImages
 from omnirelay.invalidation import RedisInvalidation
 from omnirelay.observability.call_metrics import CallRecorder
 from omnirelay.observability.metrics import Metrics
@@ -46,6 +50,9 @@ from omnirelay.relay.responses_store import ResponsesStore
 from omnirelay.relay.tokens import TokenCounter
 from omnirelay.settings import Settings
 from omnirelay.task_runtime import TaskRuntime
+
+if TYPE_CHECKING:
+    from omnirelay.observability.otel import Tracing
 
 __all__ = ["Runtime"]
 
@@ -76,6 +83,8 @@ class Runtime:
     responses: ResponsesRelay
     files: FileStorage
     links: LinkSigner
+    published_images: PublishedImages
+    """Images kept for signed links, shared by every synchronous image family."""
     outbound: OutboundClient
     """Fetches the links upstreams answer with (MJ media, image URLs): the SSRF guard, ``outbound.*``."""
     images: ImagesRelay
@@ -84,21 +93,27 @@ class Runtime:
     request_ids: RequestIds
     new_admin_key: str | None
     invalidation: RedisInvalidation | None = None
+    tracing: Tracing | None = None
+    """With ``tracing.enabled``: spans per upstream attempt, ``traceparent`` on upstream requests;
+    shut down (its last spans exported) by :meth:`close`."""
 
     @classmethod
-    async def open(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
-        """``metrics``: the app's instruments (``/metrics``); a runtime of its own otherwise."""
+    async def open(cls, settings: Settings, metrics: Metrics | None = None, tracing: Tracing | None = None) -> Runtime:
+        """``metrics``: the app's instruments (``/metrics``); a runtime of its own otherwise.
+        ``tracing``: the app's tracer (``observability/tracing.py``), ``None`` when tracing is off."""
         self = cls()
         self.settings = settings
         self.metrics = metrics or Metrics()
+        self.tracing = tracing
         self.engine = create_engine(settings.effective_database_url)
-        await upgrade(self.engine)
         self.box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
-        await apply_declared(self.engine, settings, self.box)
-        if settings.local_provider:
-            await ensure_local_channel(self.engine, self.box, settings)
+        async with startup_lock(self.engine):
+            await upgrade(self.engine)
+            await apply_declared(self.engine, settings, self.box)
+            if settings.local_provider:
+                await ensure_local_channel(self.engine, self.box, settings)
+            self.new_admin_key = await ensure_admin_key(self.engine, settings)
         await warn_unbillable_prices(self.engine)
-        self.new_admin_key = await ensure_admin_key(self.engine, settings)
         self._wire(settings)
         await self.upkeep.open()
         await self.catalog.reload()
@@ -112,6 +127,7 @@ class Runtime:
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
+            trace_configs=None if self.tracing is None else [self.tracing.http_trace_config()],
         )
         self.outbound = outbound_client(settings, settings.outbound.allow_networks)
         providers = build_providers(self.http, settings, self.outbound)
@@ -129,6 +145,7 @@ class Runtime:
             gate=self.gate,
             links=self.outbound,
             providers=providers,
+            published_images=self.published_images,
         )
 
     def _wire_billing(self, settings: Settings) -> None:
@@ -162,7 +179,11 @@ class Runtime:
         self.gate = Gate(
             catalog=self.catalog,
             services=JobServices(
-                ledger=self.ledger, limiter=self.limiter, writer=self.writer, recorder=self._call_recorder()
+                ledger=self.ledger,
+                limiter=self.limiter,
+                writer=self.writer,
+                recorder=self._call_recorder(),
+                breakers=self.breakers,
             ),
             breakers=self.breakers,
             providers=providers,
@@ -174,6 +195,7 @@ class Runtime:
                 settings.relay.affinity_max_entries,
                 settings.relay.affinity_ttl_s,
             ),
+            tracing=self.tracing,
         )
 
     @staticmethod
@@ -223,12 +245,12 @@ class Runtime:
         )
         self.files = LocalFileStorage(settings.home / "files")
         self.links = LinkSigner(self.box.derive_key("file-links"))
+        self.published_images = PublishedImages(self.files, self.links)
         self.images = ImagesRelay(
             gate=self.gate,
             catalog=self.catalog,
             providers=providers,
-            storage=self.files,
-            links=self.links,
+            published=self.published_images,
             output_tokens_per_image=settings.relay.default_output_tokens,
         )
 
@@ -281,3 +303,5 @@ class Runtime:
         if isinstance(self.limiter, RedisLimiter):
             await self.limiter.close()
         await self.engine.dispose()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.shutdown)

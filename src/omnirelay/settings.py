@@ -37,6 +37,8 @@ from omnirelay.accounts.limits import checked_limit
 from omnirelay.billing.amounts import Amount
 from omnirelay.billing.price_rules import checked_multiplier, checked_price
 from omnirelay.errors import InvalidRequest
+from omnirelay.families.task_vendor.config import TaskVendors
+from omnirelay.observability.tracing import missing_tracing_packages
 from omnirelay.settings_errors import (
     SettingProblem,
     SettingsError,
@@ -51,6 +53,7 @@ __all__ = [
     "BootstrapChannel",
     "BootstrapKey",
     "BootstrapPrice",
+    "ConsoleSettings",
     "FilesSettings",
     "ImagesSettings",
     "LocalSettings",
@@ -62,6 +65,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "TaskSettings",
+    "TracingSettings",
     "WebhookSettings",
     "default_settings_file",
     "load_settings",
@@ -95,6 +99,15 @@ class ServerSettings(_Frozen):
     a further request on a kept-alive connection); slower clients get 408 and are dropped."""
     keep_alive_timeout_s: float = Field(default=5.0, gt=0)
     """An idle kept-alive connection is closed after this long."""
+    max_connections: int | None = Field(default=None, ge=1)
+    """Client connections one gateway process serves at once (idle kept-alive ones included); a request
+    arriving past it gets 503 and its connection is closed. Unset: half the process's open-file limit
+    (``ulimit -n``), so each connection has room for its upstream connection (docs/operate-deploy.md)."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Gateway processes serving the port (``omnirelay serve --workers``); more than 1 needs PostgreSQL
+    (and should have ``redis_url``): docs/operate-scale-out.md."""
+    shutdown_grace_s: int = Field(default=30, ge=0, le=3600)
+    """On SIGTERM: seconds requests and streams in flight may take to finish before they are cut."""
 
     @field_validator("public_url")
     @classmethod
@@ -246,6 +259,45 @@ class MetricsSettings(_Frozen):
     token: str | None = None
     """When set, a scrape must send ``Authorization: Bearer <token>``; unset, ``/metrics`` is open
     (it names channels and models, never keys, accounts or amounts per account)."""
+    workers_interval_s: float = Field(default=1.0, gt=0, le=60)
+    """With ``server.workers`` > 1: how often each worker shares its counters with the others, so
+    the ``/metrics`` of any worker answers the totals of all (at most this much behind)."""
+
+
+class TracingSettings(_Frozen):
+    """OpenTelemetry traces sent over OTLP/HTTP (docs/operate-observability.md); off by default.
+
+    Needs the ``tracing`` extra (``pip install 'omnirelay[tracing]'``)."""
+
+    enabled: bool = False
+    otlp_endpoint: str | None = None
+    """The collector's OTLP/HTTP base URL, e.g. ``http://otel-collector:4318`` (``/v1/traces`` is added).
+    Unset: ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, else ``OTEL_EXPORTER_OTLP_ENDPOINT``, else
+    ``http://localhost:4318``, as every OpenTelemetry SDK reads them."""
+    service_name: str = Field(default="omnirelay", min_length=1, max_length=200)
+    """``service.name`` of every span (``OTEL_RESOURCE_ATTRIBUTES`` adds more resource attributes)."""
+    sample_ratio: float = Field(default=1.0, ge=0, le=1, allow_inf_nan=False)
+    """Share of new traces recorded (0.1: one in ten); a client's ``traceparent`` decision is followed."""
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} must be an http(s) URL such as 'http://otel-collector:4318'")
+        return value
+
+    @model_validator(mode="after")
+    def _installed(self) -> TracingSettings:
+        missing = missing_tracing_packages() if self.enabled else []
+        if missing:
+            raise ValueError(
+                f"tracing is enabled but OpenTelemetry is not installed (missing: {', '.join(missing)}): "
+                "install the tracing extra (pip install 'omnirelay[tracing]') or set tracing.enabled = false"
+            )
+        return self
 
 
 class BillingSettings(_Frozen):
@@ -270,6 +322,29 @@ class ResponsesSettings(_Frozen):
     retention_days: float = Field(default=30.0, gt=0, le=3650)
     """How long the gateway keeps the Responses API objects it stores itself (``store`` not false on a
     chat-only upstream, and the ids of responses an upstream keeps); expired ones are deleted hourly."""
+
+
+class ConsoleSettings(_Frozen):
+    """The web console and the platform API (docs/console.md, docs/api-platform.md)."""
+
+    signup: Literal["open", "invite", "closed"] = "closed"
+    """Who may create an account: anyone (``open``), holders of an invite code (``invite``), nobody
+    (``closed``: the operator creates users with ``omnirelay users create``)."""
+    session_ttl_s: float = Field(default=7 * 86400.0, ge=60, le=365 * 86400.0)
+    """How long a console sign-in lasts."""
+    token_ttl_s: float = Field(default=90 * 86400.0, ge=60, le=3650 * 86400.0)
+    """How long a personal access token (``POST /api/v1/auth/login`` with ``"token": true``) lasts."""
+    login_failures_per_user: int = Field(default=5, ge=1)
+    """Failed sign-ins one user name may have in ``login_window_s`` before more are refused (429)."""
+    login_failures_per_ip: int = Field(default=20, ge=1)
+    """Failed sign-ins one client address may have in ``login_window_s`` before more are refused (429)."""
+    login_window_s: float = Field(default=900.0, gt=0)
+    micro_units_per_unit: int = Field(default=1_000_000, ge=1, le=10**12)
+    """How many micro-units one displayed money unit is (``1000000``: balances show as ``$1.50``)."""
+    money_symbol: str = Field(default="$", min_length=1, max_length=8)
+    """The symbol shown before amounts, e.g. ``$`` or ``¥``."""
+    default_language: Literal["en", "zh-CN"] = "en"
+    """The console's language until a visitor picks one (kept in a cookie)."""
 
 
 class BootstrapAccount(_Frozen):
@@ -410,11 +485,15 @@ class Settings(BaseSettings):
     local: LocalSettings = LocalSettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
+    tracing: TracingSettings = TracingSettings()
+    console: ConsoleSettings = ConsoleSettings()
     group_multipliers: dict[str, str] = Field(default_factory=dict)
     accounts: list[BootstrapAccount] = Field(default_factory=list)
     keys: list[BootstrapKey] = Field(default_factory=list)
     channels: list[BootstrapChannel] = Field(default_factory=list)
     prices: list[BootstrapPrice] = Field(default_factory=list)
+    task_vendors: TaskVendors = Field(default_factory=list)
+    """Declared "submit, then poll" vendors (docs/operate-task-vendors.md); more through the admin API."""
 
     @field_validator("group_multipliers")
     @classmethod

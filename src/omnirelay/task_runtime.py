@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import structlog
@@ -20,11 +21,13 @@ from omnirelay.db.writebehind import WriteBehind
 from omnirelay.families.base import BuiltFamily, FamilyContext
 from omnirelay.families.plugins import load_plugin
 from omnirelay.families.registry import FAMILIES
+from omnirelay.files.published import PublishedImages
 from omnirelay.outbound.addresses import parse_networks
 from omnirelay.outbound.fetch import OutboundClient, outbound_client
 from omnirelay.relay.gate import Gate
 from omnirelay.settings import Settings
 from omnirelay.tasks.engine import TaskEngine
+from omnirelay.tasks.family import OnceEvents
 from omnirelay.tasks.store import TaskStore
 from omnirelay.webhooks.deliverer import Deliverer
 from omnirelay.webhooks.hooks import AccountHooks
@@ -40,6 +43,16 @@ def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
+def _retry_policy(families: Iterable[BuiltFamily]) -> Callable[[str], bool]:
+    """Every event is retried but those a family sends once (:class:`~omnirelay.tasks.family.OnceEvents`)."""
+    once = [r for family in families for r in family.renderers if isinstance(r, OnceEvents)]
+
+    def retried(event: str) -> bool:
+        return all(renderer.retried(event) for renderer in once)
+
+    return retried
+
+
 class TaskRuntime:
     def __init__(
         self,
@@ -53,6 +66,7 @@ class TaskRuntime:
         gate: Gate,
         links: OutboundClient,
         providers: dict[str, object],
+        published_images: PublishedImages,
     ) -> None:
         owner = worker_name()
         self._sqlite = engine.dialect.name == "sqlite"
@@ -81,8 +95,11 @@ class TaskRuntime:
             outbound=links,
             providers=providers,
             allowed_networks=parse_networks(settings.webhooks.allow_networks),
+            published_images=published_images,
+            database=engine,
         )
         self.families = {spec.name: self._build(load_plugin(spec).build(ctx)) for spec in FAMILIES}
+        self.deliverer.retried = _retry_policy(self.families.values())
         self._webhook_worker = settings.webhooks.worker
 
     def _build(self, family: BuiltFamily) -> BuiltFamily:

@@ -17,7 +17,7 @@ from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import accounts, ledger_entries
 from omnirelay.errors import InvalidRequest, NotFound
 
-__all__ = ["create_account", "get_account", "list_accounts", "top_up", "top_up_in"]
+__all__ = ["create_account", "create_account_in", "get_account", "list_accounts", "top_up", "top_up_in"]
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -48,21 +48,26 @@ async def _credit(conn: AsyncConnection, account_id: int, amount: int, kind: str
 
 async def create_account(engine: AsyncEngine, name: str, *, group: str = "default", balance: int = 0) -> dict[str, Any]:
     """A new account; an opening balance is posted as a ``topup`` entry so the ledger balances."""
-    checked_amount(balance, "balance")
     async with engine.begin() as conn:
-        if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.name == name)) is not None:
-            raise InvalidRequest(f"An account named {name!r} already exists.", param="name", code="conflict")
-        account_id = (
-            await conn.execute(
-                sa.insert(accounts)
-                .values(name=name, group=group, balance=0, created_at=now_ms())
-                .returning(accounts.c.id)
-            )
-        ).scalar_one()
-        if balance:
-            await _credit(conn, account_id, balance, "topup", f"topup_{secrets.token_hex(8)}")
-        await bump_revision(conn)
-        row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
+        return await create_account_in(conn, name, group=group, balance=balance)
+
+
+async def create_account_in(
+    conn: AsyncConnection, name: str, *, group: str = "default", balance: int = 0
+) -> dict[str, Any]:
+    """:func:`create_account` inside the caller's transaction (a console sign-up adds its user with it)."""
+    checked_amount(balance, "balance")
+    if await conn.scalar(sa.select(accounts.c.id).where(accounts.c.name == name)) is not None:
+        raise InvalidRequest(f"An account named {name!r} already exists.", param="name", code="conflict")
+    account_id = (
+        await conn.execute(
+            sa.insert(accounts).values(name=name, group=group, balance=0, created_at=now_ms()).returning(accounts.c.id)
+        )
+    ).scalar_one()
+    if balance:
+        await _credit(conn, account_id, balance, "topup", f"topup_{secrets.token_hex(8)}")
+    await bump_revision(conn)
+    row = (await conn.execute(sa.select(accounts).where(accounts.c.id == account_id))).one()
     return _public(row)
 
 

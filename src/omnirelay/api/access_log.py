@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from omnirelay.observability.http_metrics import RouteObserver
     from omnirelay.relay.auth import Caller
 
-__all__ = ["AccessLog", "note_caller", "note_model", "redacted_query"]
+__all__ = ["AccessLog", "note_caller", "note_model", "noted_caller", "noted_model", "redacted_query"]
 
 _CALLER = "omnirelay.caller"
 _MODEL = "omnirelay.model"
@@ -43,6 +43,18 @@ def note_model(scope: Scope, model: object) -> None:
     state = scope.get("state")
     if state is not None and isinstance(model, str):
         state[_MODEL] = model[:200]
+
+
+def noted_caller(scope: Scope) -> Caller | None:
+    """The caller :func:`note_caller` remembered, if any (the trace's server span reads it too)."""
+    state = scope.get("state")
+    return None if state is None else state.get(_CALLER)
+
+
+def noted_model(scope: Scope) -> str | None:
+    """The model :func:`note_model` remembered, if any."""
+    state = scope.get("state")
+    return None if state is None else state.get(_MODEL)
 
 
 def redacted_query(query: bytes) -> str:

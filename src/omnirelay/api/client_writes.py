@@ -6,7 +6,8 @@ end, its concurrency slot and its hold never come back. :class:`ClientWriteTimeo
 send by ``relay.client_write_timeout_s``; past it the send raises :class:`ClientStalled`. A
 streamed response treats that like a disconnect (``api/sse.py``: what was delivered is billed,
 the call's limits are released), and the request ends here without an error: uvicorn then closes
-the connection.
+the connection. A send on a connection whose socket is not backed up writes at once and cannot
+wait, so it needs no timer (``http_limits.WRITE_FLOW``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import asyncio
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from omnirelay.http_limits import WRITE_FLOW
 
 __all__ = ["ClientStalled", "ClientWriteTimeout"]
 
@@ -35,8 +38,12 @@ class ClientWriteTimeout:
             await self.app(scope, receive, send)
             return
         limit = self._timeout_s
+        flow = scope.get(WRITE_FLOW)
 
         async def bounded(message: Message) -> None:
+            if flow is not None and not flow.write_paused:
+                await send(message)
+                return
             timer = asyncio.timeout(limit)
             try:
                 async with timer:

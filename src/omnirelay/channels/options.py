@@ -67,6 +67,12 @@ OPTIONS: dict[str, ChannelOption] = {
             "its signed webhooks are verified with it",
             secret=True,
         ),
+        ChannelOption(
+            "vendor",
+            frozenset({"task_vendor"}),
+            str,
+            "the task vendor (task_vendors in the settings file, or /api/admin/task-vendors) this channel serves",
+        ),
     )
 }
 

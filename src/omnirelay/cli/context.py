@@ -18,6 +18,7 @@ from omnirelay.channels.crypto import SecretBox, load_or_create_secret_key
 from omnirelay.cli.settings_load import SETTINGS_EXIT_CODE, load_or_exit
 from omnirelay.db.engine import create_engine
 from omnirelay.db.migrate import upgrade
+from omnirelay.db.startup_lock import startup_lock
 from omnirelay.invalidation import publish_change
 from omnirelay.settings import Settings, settings_file
 
@@ -58,10 +59,11 @@ async def open_store(config: Path | None) -> AsyncIterator[Store]:
     settings = load_or_exit(config)
     engine = create_engine(settings.effective_database_url)
     try:
-        await upgrade(engine)
         box = SecretBox(load_or_create_secret_key(settings.secret_key, settings.home))
         try:
-            await apply_declared(engine, settings, box)
+            async with startup_lock(engine):
+                await upgrade(engine)
+                await apply_declared(engine, settings, box)
         except DeclaredConfigError as exc:
             typer.echo(f"error: {settings_source(config)}: {exc}", err=True)
             raise typer.Exit(SETTINGS_EXIT_CODE) from exc

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import gc
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import structlog
 import typer
-import uvicorn
 from rich.console import Console
 
-from omnirelay.app import create_app
 from omnirelay.cli.accounts import accounts
 from omnirelay.cli.channels import channels
 from omnirelay.cli.config import config
@@ -23,10 +20,11 @@ from omnirelay.cli.context import open_store
 from omnirelay.cli.keys import keys
 from omnirelay.cli.logs import logs
 from omnirelay.cli.prices import prices
-from omnirelay.cli.settings_load import load_or_exit
-from omnirelay.http_limits import uvicorn_options
-from omnirelay.logging_setup import configure_logging, level_number
+from omnirelay.cli.settings_load import SETTINGS_EXIT_CODE, load_or_exit
+from omnirelay.cli.users import users
+from omnirelay.logging_setup import configure_logging
 from omnirelay.runtime import Runtime
+from omnirelay.serving import launch
 
 __all__ = ["app", "main"]
 
@@ -38,6 +36,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(channels, name="channels")
 app.add_typer(prices, name="prices")
 app.add_typer(logs, name="logs")
+app.add_typer(users, name="users")
 app.add_typer(config, name="config")
 fake = typer.Typer(help="Run a fake upstream for tests and demos.")
 app.add_typer(fake, name="fake-upstream")
@@ -102,26 +101,28 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
     log_level: LogLevelOption = None,
     log_format: LogFormatOption = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes (server.workers); >1 needs PostgreSQL.")
+    ] = None,
+    shutdown_grace: Annotated[
+        int | None, typer.Option(min=0, help="Seconds a SIGTERM lets requests finish (server.shutdown_grace_s).")
+    ] = None,
 ) -> None:
     """Start the gateway (migrations are applied first)."""
-    server = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    given = {"host": host, "port": port, "workers": workers, "shutdown_grace_s": shutdown_grace}
+    server = {k: v for k, v in given.items() if v is not None}
     logs = {k: v.value for k, v in {"level": log_level, "format": log_format}.items() if v is not None}
     overrides = {k: v for k, v in {"server": server, "log": logs}.items() if v}
     settings = load_or_exit(config, **overrides)
-    configure_logging(settings.log)
+    configure_logging(settings.log, trace_ids=settings.tracing.enabled)
+    refusal = launch.workers_refusal(settings)
+    if refusal is not None:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(SETTINGS_EXIT_CODE)
     _apply_store_changes(config)  # migrations and the declared entries: a mistake is one line, not a traceback
-    application = create_app(settings, on_ready=_announce)
-    uvicorn.run(
-        application,
-        host=settings.server.host,
-        port=settings.server.port,
-        log_config=None,  # uvicorn's own records go through configure_logging's handler
-        log_level=max(logging.WARNING, level_number(settings.log.level)),
-        access_log=False,  # ours is api/access_log.py
-        proxy_headers=bool(settings.server.forwarded_allow_ips),
-        forwarded_allow_ips=settings.server.forwarded_allow_ips or None,
-        **uvicorn_options(settings.server),
-    )
+    code = launch.serve(settings, on_ready=_announce)
+    if code:
+        raise typer.Exit(code)
 
 
 def _apply_store_changes(config: Path | None) -> None:
@@ -211,6 +212,7 @@ def fake_kling(
     ] = None,
     step_ms: Annotated[float, typer.Option(help="Time a task spends submitted, then processing.")] = 500.0,
     latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+    video_padding_mb: Annotated[float, typer.Option(help="Grow each video by this many MB (large downloads).")] = 0.0,
 ) -> None:
     """Serve the fake Kling API upstream (omnirelay.testing.FakeKling)."""
     from omnirelay.testing import FakeKlingKnobs, run_fake_kling
@@ -218,8 +220,112 @@ def fake_kling(
     pairs = [k.partition("|") for k in key or []]
     if any(not ak or not sk for ak, _, sk in pairs):
         raise typer.BadParameter("ACCESS_KEY|SECRET_KEY", param_hint="--key")
-    knobs = FakeKlingKnobs(keys={ak: sk for ak, _, sk in pairs}, step_s=step_ms / 1000, latency_s=latency_ms / 1000)
+    knobs = FakeKlingKnobs(
+        keys={ak: sk for ak, _, sk in pairs},
+        step_s=step_ms / 1000,
+        latency_s=latency_ms / 1000,
+        video_padding_bytes=int(video_padding_mb * 1024 * 1024),
+    )
     run_fake_kling(host, port, knobs)
+
+
+@fake.command("digital-human")
+def fake_digital_human(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18020,
+    api_key: Annotated[str | None, typer.Option(help="Require this X-Api-Key.")] = None,
+    step_ms: Annotated[float, typer.Option(help="Time a video spends in each step.")] = 500.0,
+) -> None:
+    """Serve a fake digital-human video vendor (omnirelay.testing.FakeDigitalHuman; examples/task-vendors)."""
+    from omnirelay.testing import FakeVendorKnobs, run_fake_digital_human
+
+    run_fake_digital_human(host, port, FakeVendorKnobs(api_key=api_key, step_s=step_ms / 1000))
+
+
+@fake.command("ppt")
+def fake_ppt(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18021,
+    api_key: Annotated[str | None, typer.Option(help="Require this bearer token.")] = None,
+    step_ms: Annotated[float, typer.Option(help="Time a deck spends in each step.")] = 500.0,
+) -> None:
+    """Serve a fake slide-deck vendor (omnirelay.testing.FakePpt; examples/task-vendors)."""
+    from omnirelay.testing import FakeVendorKnobs, run_fake_ppt
+
+    run_fake_ppt(host, port, FakeVendorKnobs(api_key=api_key, step_s=step_ms / 1000))
+
+
+@fake.command("minimax")
+def fake_minimax(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18009,
+    key: Annotated[list[str] | None, typer.Option(help="Accept this Bearer API key (repeatable); none: any.")] = None,
+    step_ms: Annotated[float, typer.Option(help="Time a task spends in each of its three waiting states.")] = 500.0,
+    video_padding_mb: Annotated[float, typer.Option(help="Grow each video by this many MB (large downloads).")] = 0.0,
+) -> None:
+    """Serve the fake MiniMax video API upstream (omnirelay.testing.FakeMiniMax)."""
+    from omnirelay.testing import FakeMiniMaxKnobs, run_fake_minimax
+
+    knobs = FakeMiniMaxKnobs(
+        api_keys=list(key or []), step_s=step_ms / 1000, video_padding_bytes=int(video_padding_mb * 1024 * 1024)
+    )
+    run_fake_minimax(host, port, knobs)
+
+
+@fake.command("ark")
+def fake_ark(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18012,
+    key: Annotated[list[str] | None, typer.Option(help="Accept this Bearer API key (repeatable); none: any.")] = None,
+    step_ms: Annotated[float, typer.Option(help="Time a Seedance task spends queued, then running.")] = 500.0,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+) -> None:
+    """Serve the fake Volcengine Ark upstream: Seedream images, Seedance tasks (omnirelay.testing.FakeArk)."""
+    from omnirelay.testing import FakeArkKnobs, run_fake_ark
+
+    knobs = FakeArkKnobs(keys=list(key or []), step_s=step_ms / 1000, latency_s=latency_ms / 1000)
+    run_fake_ark(host, port, knobs)
+
+
+@fake.command("bfl")
+def fake_bfl(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18010,
+    key: Annotated[list[str] | None, typer.Option(help="Accept this x-key (repeatable); none: any key.")] = None,
+    step_ms: Annotated[float, typer.Option(help="Time each step of a task lasts (Pending, progress...).")] = 300.0,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+) -> None:
+    """Serve the fake BFL (Flux) API upstream (omnirelay.testing.FakeBfl)."""
+    from omnirelay.testing import FakeBflKnobs, run_fake_bfl
+
+    knobs = FakeBflKnobs(api_keys=list(key or []), step_s=step_ms / 1000, latency_s=latency_ms / 1000)
+    run_fake_bfl(host, port, knobs)
+
+
+@fake.command("ideogram")
+def fake_ideogram(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18013,
+    api_key: Annotated[str | None, typer.Option(help="Require this Api-Key header.")] = None,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+) -> None:
+    """Serve the fake Ideogram API upstream (omnirelay.testing.FakeIdeogram)."""
+    from omnirelay.testing import FakeIdeogramKnobs, run_fake_ideogram
+
+    run_fake_ideogram(host, port, FakeIdeogramKnobs(api_key=api_key, latency_s=latency_ms / 1000))
+
+
+@fake.command("recraft")
+def fake_recraft(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 18014,
+    api_key: Annotated[str | None, typer.Option(help="Require this bearer token.")] = None,
+    latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
+) -> None:
+    """Serve the fake Recraft API upstream (omnirelay.testing.FakeRecraft); channels use {url}/v1."""
+    from omnirelay.testing import FakeRecraftKnobs, run_fake_recraft
+
+    run_fake_recraft(host, port, FakeRecraftKnobs(api_key=api_key, latency_s=latency_ms / 1000))
 
 
 @fake.command("replicate")

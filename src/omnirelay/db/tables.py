@@ -15,12 +15,16 @@ __all__ = [
     "group_multipliers",
     "idempotency_keys",
     "instances",
+    "invite_codes",
     "ledger_entries",
     "metadata",
     "prices",
     "request_logs",
     "stored_responses",
+    "task_vendors",
     "tasks",
+    "user_sessions",
+    "users",
     "webhook_attempts",
     "webhook_deliveries",
 ]
@@ -62,6 +66,9 @@ api_keys = sa.Table(
     sa.Column("max_concurrency", sa.Integer, nullable=True),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("deleted_at", sa.BigInteger, nullable=True),
+    # set when the account's owner deleted the key (console, platform API): disabled and no longer
+    # listed to them; the row stays, so ledger entries and logs keep pointing at something
 )
 
 admin_tokens = sa.Table(
@@ -195,6 +202,8 @@ request_logs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("usage", sa.JSON, nullable=True),
     # every token kind the call used and what each cost, so a bill can be explained line by line
+    sa.Index("ix_request_logs_account_id_id", "account_id", "id"),
+    # an account's own log, newest first, and its spend since a row id (console, platform API)
 )
 
 dead_letters = sa.Table(
@@ -313,4 +322,64 @@ stored_responses = sa.Table(
     # the conversation so far as input items: earlier turns' items, then this request's input
     sa.Column("response", sa.JSON, nullable=False),
     # the Response object as the client got it
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    # the people who sign in to the console and the platform API; each acts for one account
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    # stored lower-cased, as is the email: sign-in ignores case
+    sa.Column("email", sa.String(254), nullable=True, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    # argon2id (accounts/passwords.py)
+    sa.Column("totp_secret", sa.Text, nullable=True),
+    # the TOTP seed sealed with the secret key; NULL: no second factor
+    sa.Column("totp_last_step", sa.BigInteger, nullable=True),
+    # the last 30-second step whose code was accepted: a code is used once
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("password_changed_at", sa.BigInteger, nullable=False),
+)
+
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    # console sessions (cookie) and personal access tokens (bearer); only a hash of the id is kept
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    # ``cookie`` or ``token``
+    sa.Column("stage", sa.String(10), nullable=False),
+    # ``full``; ``totp``: the password was right, the second factor is still owed
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("pending_totp", sa.Text, nullable=True),
+    # a TOTP seed being enrolled (sealed), until a code from it confirms it
+)
+
+invite_codes = sa.Table(
+    "invite_codes",
+    metadata,
+    # sign-up invite codes (the ``invite`` sign-up policy); single use, only a hash is kept
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+    sa.Column("used_by", sa.Integer, nullable=True),
+    sa.Column("used_at", sa.BigInteger, nullable=True),
+)
+
+task_vendors = sa.Table(
+    "task_vendors",
+    metadata,
+    # declarative task vendors created through the admin API (families/task_vendor/config.py)
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
 )

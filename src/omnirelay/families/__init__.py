@@ -3,6 +3,9 @@
 Upstream adapters stay in ``providers/``; the engine (``tasks/``), the gate and the runtime know a
 family only through :mod:`omnirelay.families.base` and the one line in :mod:`omnirelay.families.registry`.
 
+Synchronous vendors (Ideogram, Recraft) are families too, with no renderers: their service runs each
+call through :mod:`omnirelay.families.sync_call` (hold, call with failover, keep the images, settle).
+
 Adding a family ``<name>``:
 
 1. ``families/<name>/``: its wire shapes and a :class:`~omnirelay.tasks.family.TaskFamily` renderer,

@@ -17,11 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 
 from omnirelay.catalog import Catalog
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.db.writebehind import WriteBehind
+from omnirelay.files.published import PublishedImages
 from omnirelay.outbound.addresses import Network
 from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.relay.gate import Gate
@@ -30,6 +33,8 @@ from omnirelay.tasks.engine import TaskEngine
 from omnirelay.tasks.family import TaskFamily
 
 __all__ = ["BuiltFamily", "FamilyContext", "TaskFamilyPlugin"]
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,32 @@ class FamilyContext:
     providers: Mapping[str, object]
     allowed_networks: tuple[Network, ...]
     """Private ranges a client's webhook or image link may still point at (``webhooks.allow_networks``)."""
+    published_images: PublishedImages
+    """Keeps images a synchronous family's upstream drew and signs gateway links to them."""
+    database: AsyncEngine | None = None
+    """The store, for a family that keeps configuration of its own (the task relay's vendors)."""
+
+    def per_call_price(self, name: str) -> int | None:
+        """The per-call amount of the price ``name`` in the live price list (None: no such price); a
+        finished task is costed at today's prices."""
+        price = self.catalog.snapshot.prices.get(name)
+        return price.per_call if price is not None else None
+
+    def public_url_check(self, channel_type: str, links: str, *, upstreams: bool = False) -> Callable[[], None]:
+        """A start-up check: ``links`` (say "Suno media links") need an address clients (and, with
+        ``upstreams``, upstreams calling back) reach; warned once when ``server.public_url`` is unset
+        and a ``channel_type`` channel exists."""
+        who = "clients and upstreams" if upstreams else "clients"
+
+        def check() -> None:
+            channels = self.catalog.snapshot.channels.values()
+            if not self.settings.server.public_url and any(c.type == channel_type for c in channels):
+                log.warning(
+                    f"server.public_url is not set: {links} use the address each request arrived on; "
+                    f"set it to the URL {who} reach this gateway at"
+                )
+
+        return check
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,8 @@ class Metrics:
         self.http = HttpStats()
         self.calls = CallStats()
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(StatsCollector(self.http, self.calls))
+        self.stats = StatsCollector(self.http, self.calls)
+        self.registry.register(self.stats)
 
 
 def _counter(

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -32,8 +32,10 @@ _PENDING_DELIVERY = ("pending",)
 class RuntimeCollector(Collector):
     """Collects from one runtime; call :meth:`refresh` (async) before each scrape's ``collect``."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, backlog: Callable[[], int] | None = None) -> None:
+        """``backlog``: the write-behind backlog to report (every worker's, with several); this runtime's if unset."""
         self._runtime = runtime
+        self._backlog = backlog or (lambda: runtime.writer.backlog)
         self._read_at = float("-inf")
         self._tasks: list[tuple[str, str, int]] = []
         self._deliveries = 0
@@ -60,7 +62,7 @@ class RuntimeCollector(Collector):
             "omnirelay_writebehind_backlog_rows",
             "Request log rows and ledger entries answered but not yet committed to the store.",
         )
-        backlog.add_metric([], self._runtime.writer.backlog)
+        backlog.add_metric([], self._backlog())
         yield backlog
         queued = GaugeMetricFamily(
             "omnirelay_tasks_unfinished", "Tasks not yet finished, by family and status.", labels=["family", "status"]

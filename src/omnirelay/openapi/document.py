@@ -37,7 +37,17 @@ FAMILY_FILES = (
     "suno",
     "replicate",
     "kling",
+    "ark",
+    "bfl",
+    "minimax",
+    "videos",
+    "task_vendor",
+    "ideogram",
+    "recraft",
     "admin",
+    "admin_users",
+    "platform",
+    "console",
 )
 """The family files, in the order their paths appear in the document."""
 

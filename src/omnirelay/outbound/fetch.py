@@ -11,12 +11,13 @@ its private addresses stay out of reach. Each fetch:
 * refuses a ``Content-Length`` above the cap at once, and counts the bytes as they stream;
 * accepts only the media types of its :class:`FetchPolicy` (never HTML, SVG or XML);
 * passes a client's ``Range`` on (media seeking) and relays a ``206`` answer with its ``Content-Range``.
+* sends a caller's own headers (an upstream's key) only to the first URL's origin, never across a redirect.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -138,13 +139,21 @@ class OutboundClient:
         """Raise :class:`OutboundRefused` for a URL this client will not even try (bad scheme, literal address)."""
         check_literal_host(url, self.allowed)
 
-    async def open(self, url: str, policy: FetchPolicy, *, byte_range: str | None = None) -> FetchedStream:
+    async def open(
+        self,
+        url: str,
+        policy: FetchPolicy,
+        *,
+        byte_range: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchedStream:
         """GET ``url`` under ``policy``: 404 as :class:`NotFound`, refusals and failures as 502.
 
         ``byte_range`` (a ``Range`` header value, checked by the caller) is sent on every hop; the upstream
-        may answer the range (206) or the whole file (200). Its 416 is :class:`RangeNotSatisfiable`."""
+        may answer the range (206) or the whole file (200). Its 416 is :class:`RangeNotSatisfiable`.
+        ``headers`` (e.g. an upstream's key) go only to ``url``'s own origin, never to another a redirect names."""
         try:
-            response = await self._follow(url, byte_range)
+            response = await self._follow(url, byte_range, headers or {})
             return self._accepted(response, policy, ranged=byte_range is not None)
         except OutboundRefused as exc:
             raise UpstreamError(
@@ -161,13 +170,15 @@ class OutboundClient:
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"The upstream's link failed: {type(exc).__name__}: {exc}.") from exc
 
-    async def _follow(self, url: str, byte_range: str | None) -> aiohttp.ClientResponse:
+    async def _follow(self, url: str, byte_range: str | None, extra: Mapping[str, str]) -> aiohttp.ClientResponse:
         headers = {"Accept-Encoding": "identity"}
         if byte_range is not None:
             headers["Range"] = byte_range
+        origin = URL(url).origin()
         for _ in range(self._max_redirects + 1):
             self.check(url)
-            response = await self._get(url, headers)
+            same_origin = bool(extra) and URL(url).origin() == origin
+            response = await self._get(url, {**extra, **headers} if same_origin else headers)
             if response.status not in _REDIRECTS:
                 return response
             location = response.headers.get("Location")

@@ -17,21 +17,45 @@ from omnirelay.channels.base_url import normalise_base_url
 from omnirelay.errors import InvalidRequest
 from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.anthropic.kind import ANTHROPIC
+from omnirelay.providers.ark.kind import ARK
+from omnirelay.providers.bfl.kind import BFL
 from omnirelay.providers.gemini.kind import GEMINI
+from omnirelay.providers.ideogram.kind import IDEOGRAM
 from omnirelay.providers.kind import ChannelKind
 from omnirelay.providers.kling.kind import KLING
 from omnirelay.providers.local.kind import LOCAL
 from omnirelay.providers.midjourney_proxy.kind import MIDJOURNEY
+from omnirelay.providers.minimax.kind import MINIMAX
 from omnirelay.providers.openai_compat.kind import OPENAI
+from omnirelay.providers.recraft.kind import RECRAFT
 from omnirelay.providers.replicate.kind import REPLICATE
 from omnirelay.providers.rerank.kind import COHERE_KIND, JINA_KIND
 from omnirelay.providers.suno.kind import SUNO
+from omnirelay.providers.task_vendor.kind import TASK_VENDOR
 from omnirelay.settings import Settings
 
 __all__ = ["CHANNEL_TYPES", "KINDS", "build_providers", "capable", "checked_base_url", "stored_base_url"]
 
 KINDS: dict[str, ChannelKind] = {
-    k.name: k for k in (OPENAI, LOCAL, JINA_KIND, COHERE_KIND, ANTHROPIC, MIDJOURNEY, GEMINI, SUNO, REPLICATE, KLING)
+    k.name: k
+    for k in (
+        OPENAI,
+        LOCAL,
+        JINA_KIND,
+        COHERE_KIND,
+        ANTHROPIC,
+        MIDJOURNEY,
+        GEMINI,
+        SUNO,
+        REPLICATE,
+        KLING,
+        MINIMAX,
+        BFL,
+        ARK,
+        TASK_VENDOR,
+        IDEOGRAM,
+        RECRAFT,
+    )
 }
 """Every channel type; each declares its provider, base URL rule and model purposes in its own package."""
 CHANNEL_TYPES: tuple[str, ...] = tuple(KINDS)

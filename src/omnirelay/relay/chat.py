@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from omnirelay.channels.affinity_keys import affinity_key_for_header, affinity_key_for_prompt_cache_key
 from omnirelay.channels.model import Channel
-from omnirelay.errors import InvalidRequest
+from omnirelay.errors import InvalidRequest, UpstreamError
 from omnirelay.providers.base import ChatProvider, ChatResult, ChatStream, UpstreamCall, Usage
 from omnirelay.providers.openai_compat.transform import prepare_chat_body
 from omnirelay.relay.auth import Caller
@@ -130,6 +132,17 @@ async def open_and_prime(provider: ChatProvider, call: UpstreamCall) -> OpenedSt
 
 
 async def primed(stream: ChatStream) -> OpenedStream:
-    """``stream`` with its first event read (closed when that read fails)."""
+    """``stream`` with its first event read (closed when that read fails, or when it is not a JSON
+    object: a broken upstream or proxy answering 200 with garbage fails over instead of reaching the client)."""
     events, first = await first_read(stream)
+    if first and not _is_json_object(first[0]):
+        await stream.aclose()
+        raise UpstreamError(f"the upstream's stream began with an event that is not JSON: {first[0][:120]!r}")
     return OpenedStream(stream, events, first)
+
+
+def _is_json_object(payload: bytes) -> bool:
+    try:
+        return isinstance(orjson.loads(payload), dict)
+    except orjson.JSONDecodeError:
+        return False

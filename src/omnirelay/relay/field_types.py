@@ -81,10 +81,21 @@ def _json_type(value: Any) -> str:
     return "string" if isinstance(value, str) else type(value).__name__
 
 
+@functools.cache
+def _python_types(types: tuple[str, ...]) -> tuple[type, ...]:
+    """The Python types of every kind in ``types`` but ``boolean`` (a ``bool`` is checked on its own)."""
+    found: list[type] = []
+    for kind in types:
+        if kind != "boolean":
+            python = _PYTHON[kind]
+            found.extend(python if isinstance(python, tuple) else (python,))
+    return tuple(found)
+
+
 def _matches(value: Any, types: tuple[str, ...]) -> bool:
     if isinstance(value, bool):
         return "boolean" in types
-    return any(kind != "boolean" and isinstance(value, _PYTHON[kind]) for kind in types)
+    return isinstance(value, _python_types(types))
 
 
 def _spoken(types: tuple[str, ...]) -> str:
@@ -115,11 +126,23 @@ def _found(body: Any, path: str) -> Iterator[tuple[str, Any]]:
     yield from found
 
 
+def _wrong_type(where: str, value: Any, types: tuple[str, ...]) -> InvalidRequest:
+    return InvalidRequest(f"'{where}' must be {_spoken(types)}, not {_spoken((_json_type(value),))}.", param=where)
+
+
 def check_field_types(body: Any, fields: FieldTypes) -> None:
     """Raise a 400 for the first field of ``body`` whose JSON type is not its table's."""
+    members: Mapping[str, Any] = body if isinstance(body, dict) else {}
     for path, types in fields.items():
-        for where, value in _found(body, path):
+        steps = _steps(path)
+        name, each = steps[0]
+        value = members.get(name)
+        if value is None:
+            continue  # absent or null: nothing at or below it to check
+        if len(steps) == 1 and not each:  # a top-level member, the common case: checked directly
             if not _matches(value, types):
-                raise InvalidRequest(
-                    f"'{where}' must be {_spoken(types)}, not {_spoken((_json_type(value),))}.", param=where
-                )
+                raise _wrong_type(name, value, types)
+            continue
+        for where, found in _found(body, path):
+            if not _matches(found, types):
+                raise _wrong_type(where, found, types)

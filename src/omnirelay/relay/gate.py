@@ -13,7 +13,7 @@ import itertools
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from omnirelay.accounts.limits import Admission
 from omnirelay.catalog import Catalog
@@ -36,6 +36,9 @@ from omnirelay.providers.registry import capable
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.job import Job, JobServices
 from omnirelay.settings import RelaySettings
+
+if TYPE_CHECKING:
+    from omnirelay.observability.otel import Tracing
 
 __all__ = ["Gate", "JobRequest", "as_failure"]
 
@@ -77,8 +80,11 @@ class Gate:
         health: ChannelHealth,
         settings: RelaySettings,
         affinity: Affinity | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        """``tracing``: a client span per upstream attempt (``observability/otel.py``); ``None`` when off."""
         self.affinity = affinity or MemoryAffinity(settings.affinity_max_entries, settings.affinity_ttl_s)
+        self._tracing = tracing
         self._catalog = catalog
         self._services = services
         self._breakers = breakers
@@ -148,11 +154,14 @@ class Gate:
             provider = self.provider_for(channel, capability)
             job.channel_id = channel.id
             try:
-                result = await attempt(provider, channel)
+                if self._tracing is None:
+                    result = await attempt(provider, channel)
+                else:
+                    result = await self._tracing.attempt(job, channel, 1, attempt(provider, channel))
             except UpstreamError as exc:
                 self._record_failure(channel, exc)
                 raise
-            self._breakers.record_success(channel.id)
+            self._answered(job, channel)
             return result
         except BaseException as exc:
             await job.fail(as_failure(exc))
@@ -168,20 +177,26 @@ class Gate:
             sticky_candidates(pinned, channels, job.caller.group, self._breakers, self._rng),
             self._settings.retries + 1,
         )
+        tracing, number = self._tracing, 0
         for channel in tried:
             provider = capable(self._providers, channel.type, capability)
             if provider is None:
                 continue
             job.channel_id = channel.id
+            number += 1
+            keyed = self._keyed(job, channel, pin if channel is pinned else None)
             try:
-                result = await attempt(provider, self._keyed(job, channel, pin if channel is pinned else None))
+                if tracing is None:
+                    result = await attempt(provider, keyed)
+                else:
+                    result = await tracing.attempt(job, channel, number, attempt(provider, keyed))
             except UpstreamError as exc:
                 self._record_failure(channel, exc)
                 if not exc.retryable:
                     raise
                 last = exc
                 continue
-            self._breakers.record_success(channel.id)
+            self._answered(job, channel)
             if job.affinity is not None and pin != (answered := Pin(channel.id, _index(job.secret_index))):
                 await self.affinity.put(job.affinity, answered)
             return result
@@ -209,6 +224,14 @@ class Gate:
 
     def _can_serve(self, channel: Channel, capability: type[P]) -> bool:
         return capable(self._providers, channel.type, capability) is not None
+
+    def _answered(self, job: Job, channel: Channel) -> None:
+        """A stream's channel hears its success when the stream ends (a break after the first byte is a
+        failure of the channel too); any other call's, now."""
+        if job.stream:
+            job.streaming_on = channel.id
+        else:
+            self._breakers.record_success(channel.id)
 
     def _record_failure(self, channel: Channel, exc: UpstreamError) -> None:
         if not exc.retryable:  # the request was at fault, not the channel

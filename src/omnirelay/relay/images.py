@@ -20,7 +20,7 @@ from typing import Any
 from omnirelay.catalog import Catalog
 from omnirelay.channels.model import Channel
 from omnirelay.errors import InvalidRequest
-from omnirelay.files import FileStorage, LinkSigner
+from omnirelay.files.published import IMAGE_CONTENT_PATH, PublishedImages
 from omnirelay.integers import whole_number
 from omnirelay.providers.base import GeneratedImage, ImagesProvider, ImagesResult, ImageUpload, Usage
 from omnirelay.providers.registry import capable
@@ -39,9 +39,7 @@ __all__ = [
     "price_names",
 ]
 
-IMAGE_CONTENT_PATH = "/v1/images/content"
 _MAX_IMAGES = 10
-_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/gif": ".gif"}
 _NO_IMAGE_CHANNEL = (
     "No channel can generate images for the model `{model}`: the built-in local provider has no offline "
     "text-to-image model. An upstream image channel is required, for example an OpenAI-compatible channel "
@@ -150,15 +148,13 @@ class ImagesRelay:
         gate: Gate,
         catalog: Catalog,
         providers: Mapping[str, object],
-        storage: FileStorage,
-        links: LinkSigner,
+        published: PublishedImages,
         output_tokens_per_image: int,
     ) -> None:
         self._gate = gate
         self._catalog = catalog
         self._providers = providers
-        self._storage = storage
-        self._links = links
+        self._published = published
         self._output_tokens = output_tokens_per_image
 
     def _can_draw(self, channel: Channel) -> bool:
@@ -228,13 +224,4 @@ class ImagesRelay:
         return data
 
     async def _link(self, owner: str, index: int, image: GeneratedImage, base_url: str) -> str:
-        extension = _EXTENSIONS.get(image.content_type, "")
-        stored = await self._storage.put(
-            owner,
-            image.data,
-            filename=f"image-{index + 1}{extension}",
-            purpose="image",
-            content_type=image.content_type,
-        )
-        signature = self._links.sign(owner, stored.id)
-        return f"{base_url}{IMAGE_CONTENT_PATH}/{owner}/{stored.id}?sig={signature}"
+        return await self._published.publish(owner, image.data, image.content_type, base_url, f"image-{index + 1}")

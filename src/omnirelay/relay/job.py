@@ -5,17 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from omnirelay.accounts.limits import Admission, Limiter
 from omnirelay.billing.charges import Charge
 from omnirelay.billing.ledger import Ledger, Reservation
 from omnirelay.billing.prices import Price
+from omnirelay.channels.breaker import Breakers
 from omnirelay.db.engine import now_ms
 from omnirelay.db.writebehind import WriteBehind
-from omnirelay.errors import OmniRelayError
+from omnirelay.errors import OmniRelayError, UpstreamError
 from omnirelay.observability.call_metrics import CallRecorder
 from omnirelay.providers.base import Usage
 from omnirelay.relay.auth import Caller
+
+if TYPE_CHECKING:
+    from omnirelay.observability.otel import CallSpan
 
 __all__ = ["Job", "JobServices"]
 
@@ -27,6 +32,8 @@ class JobServices:
     writer: WriteBehind
     recorder: CallRecorder | None = None
     """Counts each call's outcome, tokens and spend for ``/metrics``."""
+    breakers: Breakers | None = None
+    """Told when a channel breaks a stream after its first byte (the gate sees failures before it)."""
 
 
 @dataclass(slots=True)
@@ -51,6 +58,11 @@ class Job:
     """The conversation this call belongs to (``channels/affinity.py``), scoped to the caller's account."""
     secret_index: int | None = None
     """The index of the channel secret the gate sent (so :meth:`Gate.stick` can pin a conversation to it)."""
+    streaming_on: int | None = None
+    """The channel whose stream this is, once its first byte came: its breaker hears how the stream
+    ended (a success when it ends in any way but an upstream break, :meth:`broke_mid_stream`)."""
+    span: CallSpan | None = None
+    """With tracing on: the client span of the attempt that answered, ended when the job closes."""
 
     async def succeed(self, usage: Usage, status: int = 200, error: str | None = None, *, calls: int = 1) -> int:
         """Settle at the real cost of ``usage`` (and ``calls`` units of a per-call price); returns what was charged.
@@ -72,6 +84,14 @@ class Job:
             return
         self._close(Usage(0, 0), 0, error.status_code, error.message)
         await self.services.ledger.refund(self.reservation)
+
+    async def broke_mid_stream(self, error: UpstreamError) -> None:
+        """The upstream broke after the client got its first byte: refund, and count it against the
+        channel's breaker as a failure before the first byte would have been (the gate had counted a success)."""
+        channel, self.streaming_on = self.streaming_on, None
+        if channel is not None and self.services.breakers is not None and error.retryable:
+            self.services.breakers.record_failure(channel)
+        await self.fail(error)
 
     async def succeed_at_hold(self) -> int:
         """Settle at exactly the held amount (per-call work finished within the request)."""
@@ -103,8 +123,12 @@ class Job:
     ) -> None:
         self.done = True
         services = self.services
+        if self.streaming_on is not None and services.breakers is not None:
+            services.breakers.record_success(self.streaming_on)
         services.limiter.release(self.admission, usage.prompt_tokens + usage.completion_tokens)
         seconds = time.perf_counter() - self.started
+        if self.span is not None:
+            self.span.finish(usage, status, error)
         if services.recorder is not None:
             services.recorder.closed(
                 endpoint=self.endpoint,

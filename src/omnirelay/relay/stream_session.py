@@ -46,6 +46,8 @@ class StreamRun:
         self.completed = False
         self.cut: StreamCut | None = None
         self.upstream_error: UpstreamError | None = None
+        self.ours = False
+        """The failure was the gateway's own, not the upstream's (it does not count against the channel)."""
         self._deadline = 0.0
 
     async def guard(
@@ -67,6 +69,7 @@ class StreamRun:
             yield error_frame(exc)
         except Exception as exc:  # a fault of ours must not cost the client: refund, then report it
             self.upstream_error = UpstreamError(f"the stream failed inside the gateway: {exc}")
+            self.ours = True
             raise
         finally:
             with contextlib.suppress(RuntimeError):  # a generator still running cannot be closed
@@ -87,7 +90,10 @@ class StreamRun:
         """Refund a broken stream, else bill ``usage()`` for how it ended: call once, from ``finish``."""
         job = self.job
         if self.upstream_error is not None:
-            await job.fail(self.upstream_error)
+            if self.ours:
+                await job.fail(self.upstream_error)
+            else:
+                await job.broke_mid_stream(self.upstream_error)
             return
         billed = usage()
         if self.completed:

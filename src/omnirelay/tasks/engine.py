@@ -83,6 +83,10 @@ class TaskEngine:
     def render(self, record: TaskRecord) -> dict[str, object]:
         return self._families[record.family].render(record)
 
+    def families(self) -> dict[str, TaskFamily]:
+        """The registered families by name (family-neutral readers check them for capabilities)."""
+        return dict(self._families)
+
     # -- reading ---------------------------------------------------------------------------
 
     def _remember(self, record: TaskRecord) -> None:
@@ -120,16 +124,27 @@ class TaskEngine:
 
     # -- creating and changing tasks ------------------------------------------------------
 
-    async def create(self, record: TaskRecord) -> None:
-        """Store a new task (its hold was reserved by the caller) and its first webhook, durably."""
-        rows: list[tuple[sa.Table, dict[str, object]]] = [(tasks, record.values())]
-        delivery = await self._delivery(None, record)
-        if delivery is not None:
-            rows.append((webhook_deliveries, delivery))
+    async def create(self, record: TaskRecord, accepted: UpstreamState | None = None) -> TaskRecord:
+        """Store a new task (its hold was reserved by the caller) and its first webhook, durably.
+
+        ``accepted``: what the upstream's accepting answer already said about the task. If it
+        moves the task on without finishing it, the task is stored as :meth:`observe` would then
+        leave it, with both webhooks, in the same group commit instead of a transaction of its
+        own. A finishing answer moves money, so it is left to the caller's :meth:`observe`;
+        observing an answer again that was applied here changes nothing. Returns the stored task.
+        """
+        after = advance(record, accepted, now_ms()) if accepted is not None else None
+        stored = after if after is not None and not after.finished else record
+        deliveries = [await self._delivery(None, record)]
+        if stored is not record:
+            deliveries.append(await self._delivery(record, stored))
+        rows: list[tuple[sa.Table, dict[str, object]]] = [(tasks, stored.values())]
+        rows += [(webhook_deliveries, d) for d in deliveries if d is not None]
         await self._writer.commit_now(rows, [])
-        self._remember(record)
-        if delivery is not None:
+        self._remember(stored)
+        if len(rows) > 1:
             self._deliverer.wake()
+        return stored
 
     async def observe(self, record: TaskRecord, state: UpstreamState) -> TaskRecord | None:
         """Apply an upstream observation; returns the new record, or None if it changed nothing."""
@@ -168,7 +183,7 @@ class TaskEngine:
                     external.post(entry.account_id, entry.key_id, entry.amount)
         for change in won:
             self._remember(change.after)
-            if change.after.finished:
+            if change.after.finished and not change.before.finished:  # a finished task changed again logs once
                 self._log_finish(change.after)
         if any(c.delivery is not None for c in won):
             self._deliverer.wake()
@@ -254,7 +269,7 @@ class TaskEngine:
         """Fail (and refund) tasks past their deadline."""
         overdue = await self.store.overdue(now_ms(), 100)
         for record in overdue:
-            limit = int(self.settings.timeout_s)
+            limit = (record.deadline - record.submit_time) // 1000  # a family may give its tasks their own
             await self.fail(record, f"The task did not finish within {limit} s; it was failed and refunded.")
         return len(overdue)
 

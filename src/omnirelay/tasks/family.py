@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 from omnirelay.channels.model import Channel
 from omnirelay.tasks.model import TaskRecord, UpstreamState
 
-__all__ = ["MeteredFamily", "TaskFamily", "TaskPoller", "WebhookEvents"]
+__all__ = ["MeteredFamily", "OnceEvents", "TaskFamily", "TaskPoller", "WebhookEvents"]
 
 
 class TaskFamily(Protocol):
@@ -27,6 +27,16 @@ class WebhookEvents(Protocol):
 
     def webhook_event(self, before: TaskRecord | None, after: TaskRecord) -> str | None:
         """The event name ``after`` is delivered as (``before`` None: just created), or None for no delivery."""
+        ...
+
+
+@runtime_checkable
+class OnceEvents(Protocol):
+    """A family some of whose webhook events are sent once and never retried (Replicate's
+    intermediate ``start``/``output``/``logs``); the others keep the retry schedule."""
+
+    def retried(self, event: str) -> bool:
+        """Whether a refused delivery of ``event`` (one of this family's names) is tried again."""
         ...
 
 

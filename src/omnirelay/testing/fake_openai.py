@@ -67,6 +67,8 @@ class FakeOpenAIKnobs:
     """Responses API: end every response ``incomplete`` with this reason (``max_output_tokens``, ``content_filter``)."""
     fail_stream_after: int | None = None
     """Responses API: end a stream with ``response.failed`` after this many deltas."""
+    garbage_stream: bool = False
+    """Chat streams answer 200 and then events that are not JSON (a broken upstream or proxy)."""
 
 
 def _error(status: int, message: str, type_: str, code: str | None, param: str | None = None) -> Response:
@@ -203,6 +205,9 @@ class FakeOpenAI:
         knobs = self.knobs
         if knobs.reset_before_first_chunk:
             raise UpstreamDrop("connection dropped before the first chunk (knob)")
+        if knobs.garbage_stream:
+            yield b"data: {this is not json\n\ndata: <html>502 Bad Gateway</html>\n\n"
+            return
         options = body.get("stream_options") or {}
         with_usage = knobs.include_usage and isinstance(options, dict) and options.get("include_usage") is True
         base = {

@@ -5,6 +5,8 @@ order even across several worker processes (claims are leases taken with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Any 2xx is success; anything else, a 3xx
 included (redirects are never followed), is retried after the next delay of the schedule;
 410 Gone stops at once. ``Retry-After`` on 429/503 is honoured when it asks for longer.
+An event :attr:`Deliverer.retried` says is sent once (Replicate's intermediate ones) fails at its
+first refusal, so the task's later events go on.
 
 The session is the outbound guard's (:class:`~omnirelay.outbound.fetch.OutboundClient`): its
 resolver refuses private addresses again at connect time (no DNS rebinding after the check),
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +91,8 @@ class Deliverer:
         self._task: asyncio.Task[None] | None = None
         self._pg = engine.dialect.name == "postgresql"
         self._claim_stmt = _claim_statement(lock=self._pg)
+        self.retried: Callable[[str], bool] = _always
+        """Whether a refused delivery of this event name is tried again (set once families are built)."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -195,7 +199,7 @@ class Deliverer:
         if outcome.ok:
             return base | {"st": "delivered", "due": None, "at": now}
         schedule = self._settings.retry_schedule_s
-        if outcome.status_code == 410 or row.attempts >= len(schedule):
+        if outcome.status_code == 410 or row.attempts >= len(schedule) or not self.retried(row.event):
             return base | {"st": "failed", "due": None, "at": None}
         delay = max(schedule[row.attempts], outcome.retry_after_s or 0.0)
         return base | {"st": "pending", "due": now + int(delay * 1000), "at": None}
@@ -227,6 +231,10 @@ def _claim_statement(*, lock: bool) -> sa.Update:
         .values(lease_owner=sa.bindparam("owner"), lease_until=sa.bindparam("until"))
         .returning(*_d.c)
     )
+
+
+def _always(event: str) -> bool:
+    return True
 
 
 def _ms(started: float) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from omnirelay.api.admin import accounts, channels, keys, ledger, logs, prices, webhooks
+from omnirelay.api.admin import accounts, channels, keys, ledger, logs, prices, users, webhooks
 
 __all__ = ["admin_routes"]
 
@@ -44,4 +44,8 @@ def admin_routes() -> list[BaseRoute]:
         Route(f"{_P}/accounts/{{account_id}}/webhook/rotate", webhooks.rotate_hook, methods=["POST"]),
         Route(f"{_P}/webhooks/deliveries", webhooks.deliveries, methods=["GET"]),
         Route(f"{_P}/webhooks/deliveries/{{delivery_id}}/redeliver", webhooks.redeliver, methods=["POST"]),
+        Route(f"{_P}/users", users.list_all, methods=["GET"]),
+        Route(f"{_P}/users", users.create, methods=["POST"]),
+        Route(f"{_P}/users/{{user_id}}/password", users.reset_password, methods=["POST"]),
+        Route(f"{_P}/invite-codes", users.invite, methods=["POST"]),
     ]

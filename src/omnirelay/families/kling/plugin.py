@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import structlog
 from starlette.routing import BaseRoute
 
 from omnirelay.families.base import BuiltFamily, FamilyContext
@@ -18,8 +17,6 @@ from omnirelay.files.links import LinkSigner
 
 __all__ = ["PLUGIN", "KlingPlugin"]
 
-log = structlog.get_logger(__name__)
-
 
 class KlingPlugin:
     def routes(self) -> Sequence[BaseRoute]:
@@ -27,7 +24,7 @@ class KlingPlugin:
 
     def build(self, ctx: FamilyContext) -> BuiltFamily:
         signer = LinkSigner(ctx.box.derive_key("kling-links"))
-        family = KlingFamily(signer, _per_call(ctx))
+        family = KlingFamily(signer, ctx.per_call_price)
         services = KlingServices(
             submissions=KlingService(
                 gate=ctx.gate,
@@ -42,31 +39,9 @@ class KlingPlugin:
                 engine=ctx.engine, signer=signer, fetcher=ctx.outbound, max_bytes=ctx.settings.outbound.max_media_bytes
             ),
         )
-        return BuiltFamily(renderers=[family], service=services, started=_public_url_check(ctx))
-
-
-def _per_call(ctx: FamilyContext) -> Callable[[str], int | None]:
-    """Per-call amounts from the live price list (a finished task is costed at today's prices)."""
-
-    def per_call(name: str) -> int | None:
-        price = ctx.catalog.snapshot.prices.get(name)
-        return price.per_call if price is not None else None
-
-    return per_call
-
-
-def _public_url_check(ctx: FamilyContext) -> Callable[[], None]:
-    """Result links need an address clients reach; say so once, at start."""
-
-    def check() -> None:
-        channels = ctx.catalog.snapshot.channels.values()
-        if not ctx.settings.server.public_url and any(c.type == "kling" for c in channels):
-            log.warning(
-                "server.public_url is not set: Kling result links use the address each request arrived on; "
-                "set it to the URL clients reach this gateway at"
-            )
-
-    return check
+        return BuiltFamily(
+            renderers=[family], service=services, started=ctx.public_url_check("kling", "Kling result links")
+        )
 
 
 PLUGIN = KlingPlugin()

@@ -56,6 +56,10 @@ class KlingFamily:
     def cost(self, record: TaskRecord) -> int | None:
         return produced_cost(record, self._per_call)
 
+    def is_video(self, record: TaskRecord) -> bool:
+        """A :class:`~omnirelay.tasks.video_tasks.VideoFamily`: its video kinds (not its images)."""
+        return record.request.get("kind") != "images"
+
     def render(self, record: TaskRecord) -> dict[str, Any]:
         external = record.result.get("external_task_id")
         task: dict[str, Any] = {

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import structlog
 from starlette.routing import BaseRoute
 
 from omnirelay.families.base import BuiltFamily, FamilyContext
@@ -20,8 +19,6 @@ from omnirelay.files.links import LinkSigner
 from omnirelay.tasks.callback_tokens import CallbackTokens
 
 __all__ = ["PLUGIN", "MidjourneyPlugin"]
-
-log = structlog.get_logger(__name__)
 
 
 class MidjourneyPlugin:
@@ -51,21 +48,11 @@ class MidjourneyPlugin:
                 engine=ctx.engine, signer=signer, fetcher=ctx.outbound, max_bytes=ctx.settings.outbound.max_media_bytes
             ),
         )
-        return BuiltFamily(renderers=[family], service=services, started=_public_url_check(ctx))
-
-
-def _public_url_check(ctx: FamilyContext) -> Callable[[], None]:
-    """Links and callback URLs need an address clients and upstreams reach; say so once, at start."""
-
-    def check() -> None:
-        channels = ctx.catalog.snapshot.channels.values()
-        if not ctx.settings.server.public_url and any(c.type == "midjourney" for c in channels):
-            log.warning(
-                "server.public_url is not set: Midjourney links and upstream callback URLs use the address "
-                "each request arrived on; set it to the URL clients and upstreams reach this gateway at"
-            )
-
-    return check
+        return BuiltFamily(
+            renderers=[family],
+            service=services,
+            started=ctx.public_url_check("midjourney", "Midjourney links and upstream callback URLs", upstreams=True),
+        )
 
 
 PLUGIN = MidjourneyPlugin()

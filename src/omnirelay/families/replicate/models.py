@@ -36,11 +36,20 @@ class KnownModel:
     fields: Mapping[str, Field]
     version_prefix: str | None = None
     """First hex digits of its pinned version; None for an official model."""
+    offline: str | None = None
+    """Why the built-in ``local`` provider cannot serve it, said when no channel does."""
 
     @property
     def per_second(self) -> bool:
         """Billed per second of predict time (version-pinned), else per prediction."""
         return self.version_prefix is not None
+
+
+_NO_OFFLINE_REMBG = (
+    "The built-in local provider cannot remove backgrounds offline: no permissively licensed, general-purpose "
+    "segmentation model ships inside a package (ISNet, the one that does, is AGPL-3.0; MediaPipe's selfie "
+    "segmentation cuts out people only). Add a `replicate` channel that serves cjwbw/rembg."
+)
 
 
 def _text(required: bool = False) -> Field:
@@ -242,7 +251,7 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
         {"image_path": _NEEDED_FILE, "objects_to_remove": _text()},
         "153b0087",
     ),
-    KnownModel("cjwbw/rembg", {"image": _NEEDED_FILE}, "fb8af171"),
+    KnownModel("cjwbw/rembg", {"image": _NEEDED_FILE}, "fb8af171", offline=_NO_OFFLINE_REMBG),
     KnownModel(
         "minimax/video-01",
         {"prompt": _text(True), "prompt_optimizer": _FLAG, "first_frame_image": _FILE, "subject_reference": _FILE},

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import structlog
 from starlette.routing import BaseRoute
 
 from omnirelay.families.base import BuiltFamily, FamilyContext
@@ -20,7 +19,6 @@ from omnirelay.tasks.callback_tokens import CallbackTokens
 
 __all__ = ["PLUGIN", "ReplicatePlugin"]
 
-log = structlog.get_logger(__name__)
 
 CALLBACK_PATH = "/replicate/callback"
 
@@ -52,21 +50,13 @@ class ReplicatePlugin:
             ),
             max_file_bytes=ctx.settings.tasks.max_image_bytes,
         )
-        return BuiltFamily(renderers=[family], service=services, started=_public_url_check(ctx))
-
-
-def _public_url_check(ctx: FamilyContext) -> Callable[[], None]:
-    """Output links and upstream webhook URLs need an address clients and upstreams reach; say so once."""
-
-    def check() -> None:
-        channels = ctx.catalog.snapshot.channels.values()
-        if not ctx.settings.server.public_url and any(c.type == "replicate" for c in channels):
-            log.warning(
-                "server.public_url is not set: Replicate output links and upstream webhook URLs use the address "
-                "each request arrived on; set it to the URL clients and upstreams reach this gateway at"
-            )
-
-    return check
+        return BuiltFamily(
+            renderers=[family],
+            service=services,
+            started=ctx.public_url_check(
+                "replicate", "Replicate output links and upstream webhook URLs", upstreams=True
+            ),
+        )
 
 
 PLUGIN = ReplicatePlugin()

@@ -16,7 +16,7 @@ from typing import Any
 
 from omnirelay.channels.model import Channel
 from omnirelay.db.engine import now_ms
-from omnirelay.errors import OmniRelayError
+from omnirelay.errors import ModelNotFound, OmniRelayError
 from omnirelay.families.replicate.ids import new_prediction_id
 from omnirelay.families.replicate.pricing import reserved_units
 from omnirelay.families.replicate.request import CreateRequest
@@ -70,6 +70,17 @@ class ReplicateService:
         self._settings = settings
         self._allowed = allowed_networks
 
+    async def _open(self, request: CreateRequest, ctx: CreateContext, task_id: str, units: int) -> Job:
+        """The held job; a known model nobody serves says why the local provider cannot either."""
+        try:
+            return await self._gate.open_job(
+                ctx.caller, JobRequest(f"{ctx.prefix}/predictions", request.model, 0, 0, calls=units), task_id
+            )
+        except ModelNotFound as exc:
+            if request.known is None or request.known.offline is None:
+                raise
+            raise ModelNotFound(f"{exc.message} {request.known.offline}", param="model") from exc
+
     async def create(self, request: CreateRequest, ctx: CreateContext) -> TaskRecord:
         """The new prediction, finished when it finished within ``Prefer: wait``."""
         started = time.monotonic()
@@ -77,9 +88,7 @@ class ReplicateService:
             await check_destination(request.webhook, self._allowed)
         task_id = new_prediction_id()
         units = reserved_units(request.known, ctx.cancel_after_s)
-        job = await self._gate.open_job(
-            ctx.caller, JobRequest(f"{ctx.prefix}/predictions", request.model, 0, 0, calls=units), task_id
-        )
+        job = await self._open(request, ctx, task_id, units)
         callback = self._callbacks.url(ctx.base_url, task_id)
 
         async def attempt(provider: ReplicateUpstream, channel: Channel) -> tuple[ReplicatePrediction, int]:
@@ -145,13 +154,13 @@ class ReplicateService:
 
     async def _store(self, record: TaskRecord, job: Job, answer: ReplicatePrediction) -> TaskRecord:
         try:
-            await self._engine.create(record)
+            record = await self._engine.create(record, answer.state)
         except Exception as exc:
             await job.fail(OmniRelayError(f"the prediction could not be stored: {exc}"))
             raise
         job.answered_status = 201  # the log row shows what the client got
         job.hand_over()
-        moved = await self._engine.observe(record, answer.state)
+        moved = await self._engine.observe(record, answer.state)  # a finished answer; else already stored
         return moved or record
 
     async def wait(self, record: TaskRecord, until: float) -> TaskRecord:

@@ -27,6 +27,7 @@ __all__ = ["FILE_LINK", "THROTTLE_MS", "ReplicateFamily", "iso", "prediction", "
 FILE_LINK = "replicate-file"
 """Scope of the signatures on ``/replicate/files/{id}/{n}`` links."""
 THROTTLE_MS = 500
+_INTERMEDIATE = frozenset({"replicate.start", "replicate.output", "replicate.logs"})
 """Least time between two intermediate (``output``, ``logs``) webhooks of one prediction."""
 _WAITING = {Status.NOT_START: "starting", Status.SUBMITTED: "starting", Status.IN_PROGRESS: "processing"}
 _ENDED = ("succeeded", "failed", "canceled", "aborted")
@@ -123,6 +124,10 @@ class ReplicateFamily:
         if "logs" in wanted and said.get("logs") != earlier.get("logs"):
             return "replicate.logs"
         return None
+
+    def retried(self, event: str) -> bool:
+        """Only the terminal webhook is retried (spec §1.2); intermediate ones are sent once."""
+        return event not in _INTERMEDIATE
 
     def cost(self, record: TaskRecord) -> int | None:
         """What a succeeded prediction billed per second costs: its seconds of ``predict_time`` at

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import structlog
 from starlette.routing import BaseRoute
 
 from omnirelay.families.base import BuiltFamily, FamilyContext
@@ -20,8 +19,6 @@ from omnirelay.families.suno.wire import SunoFamily
 from omnirelay.files.links import LinkSigner
 
 __all__ = ["PLUGIN", "SunoPlugin"]
-
-log = structlog.get_logger(__name__)
 
 
 class SunoPlugin:
@@ -55,21 +52,9 @@ class SunoPlugin:
             ),
             act=act,
         )
-        return BuiltFamily(renderers=[family], service=services, started=_public_url_check(ctx))
-
-
-def _public_url_check(ctx: FamilyContext) -> Callable[[], None]:
-    """Media links need an address clients reach; say so once, at start."""
-
-    def check() -> None:
-        channels = ctx.catalog.snapshot.channels.values()
-        if not ctx.settings.server.public_url and any(c.type == "suno" for c in channels):
-            log.warning(
-                "server.public_url is not set: Suno media links use the address each request arrived on; "
-                "set it to the URL clients reach this gateway at"
-            )
-
-    return check
+        return BuiltFamily(
+            renderers=[family], service=services, started=ctx.public_url_check("suno", "Suno media links")
+        )
 
 
 PLUGIN = SunoPlugin()

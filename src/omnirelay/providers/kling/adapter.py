@@ -29,8 +29,10 @@ from omnirelay.providers.kling.transforms import (
     state_from,
     submit_request,
     upstream_id,
+    video_submit,
 )
 from omnirelay.providers.transport import map_transport_errors
+from omnirelay.providers.video import VideoJob
 from omnirelay.tasks.model import UpstreamState
 
 __all__ = ["KlingProvider"]
@@ -78,6 +80,14 @@ class KlingProvider:
         upstream_model = channel.upstream_model(model) if isinstance(model, str) else None
         answer = await self._send(channel, secret, submit_request(submit, upstream_model))
         return KlingAccepted(upstream_id(submit.kind, accepted_id(answer), access_key))
+
+    async def make_video(self, channel: Channel, job: VideoJob) -> str:
+        """The common video ingress's job as a Kling create (:func:`video_submit`; the model already mapped)."""
+        secret = channel.next_secret() or ""
+        access_key, _ = keys_of(secret, channel.name)
+        submit = video_submit(job)
+        answer = await self._send(channel, secret, submit_request(submit, None))
+        return upstream_id(submit.kind, accepted_id(answer), access_key)
 
     async def poll(self, channel: Channel, upstream_ids: Sequence[str]) -> dict[str, UpstreamState]:
         limit = asyncio.Semaphore(_POLLS_AT_ONCE)

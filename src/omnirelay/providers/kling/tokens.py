@@ -11,8 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import jwt
-
 from omnirelay.errors import UpstreamAuthFailed
 
 __all__ = ["LIFETIME_S", "REFRESH_MARGIN_S", "TokenCache", "keys_of", "mint"]
@@ -35,6 +33,8 @@ def keys_of(secret: str, channel: str) -> tuple[str, str]:
 
 def mint(access_key: str, secret_key: str, now: float, lifetime_s: int = LIFETIME_S) -> str:
     claims = {"iss": access_key, "exp": int(now) + lifetime_s, "nbf": int(now) - _NBF_SKEW_S}
+    import jwt  # loaded with the first Kling call, not with every gateway
+
     return jwt.encode(claims, secret_key, algorithm="HS256", headers={"typ": "JWT"})
 
 

@@ -18,6 +18,7 @@ import orjson
 
 from omnirelay.errors import UpstreamAuthFailed, UpstreamError, UpstreamRejected
 from omnirelay.families.kling.upstream import KINDS, KlingKind, KlingSubmit
+from omnirelay.providers.video import VideoJob
 from omnirelay.tasks.model import Status, UpstreamState
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "state_from",
     "submit_request",
     "upstream_id",
+    "video_submit",
 ]
 
 PATHS: dict[str, str] = {
@@ -85,6 +87,29 @@ def submit_request(submit: KlingSubmit, upstream_model: str | None) -> UpstreamR
     if upstream_model:
         body["model_name"] = upstream_model
     return UpstreamRequest("POST", PATHS[submit.kind], body)
+
+
+def _aspect_ratio(size: str) -> str:
+    width, _, height = size.partition("x")
+    if not (width.isdigit() and height.isdigit()) or width == height:
+        return "1:1"
+    return "16:9" if int(width) > int(height) else "9:16"
+
+
+def video_submit(job: VideoJob) -> KlingSubmit:
+    """A common video job as Kling's create: image-to-video when it has a first frame, else text-to-video;
+    a 5- or 10-second video (the shortest at least as long as asked), the size's aspect ratio."""
+    body: dict[str, Any] = {"model_name": job.model}
+    if job.prompt:
+        body["prompt"] = job.prompt
+    if job.seconds is not None:
+        body["duration"] = "5" if job.seconds <= 5 else "10"
+    if job.size:
+        body["aspect_ratio"] = _aspect_ratio(job.size)
+    if job.image:  # Kling takes an http(s) URL or raw base64 without the data: prefix
+        body["image"] = job.image.partition("base64,")[2] if job.image.startswith("data:") else job.image
+    body.update({k: v for k, v in job.extra.items() if k not in ("model_name", "callback_url")})
+    return KlingSubmit("image2video" if job.image else "text2video", body)
 
 
 def query_request(kind: KlingKind, task_id: str) -> UpstreamRequest:

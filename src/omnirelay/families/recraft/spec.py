@@ -1,0 +1,15 @@
+"""The Recraft family's registration line (imported by billing: keep it to the price list)."""
+
+from __future__ import annotations
+
+from omnirelay.families.recraft.pricing import PER_CALL_CHANNEL_TYPES, PER_CALL_PRICES
+from omnirelay.families.spec import FamilySpec
+
+__all__ = ["RECRAFT"]
+
+RECRAFT = FamilySpec(
+    name="recraft",
+    plugin="omnirelay.families.recraft.plugin:PLUGIN",
+    per_call_prices=frozenset(PER_CALL_PRICES),
+    per_call_channel_types=frozenset(PER_CALL_CHANNEL_TYPES),
+)

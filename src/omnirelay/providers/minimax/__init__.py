@@ -1,0 +1,1 @@
+"""MiniMax (Hailuo) video generation as an upstream (``minimax`` channels, secret = the API key)."""

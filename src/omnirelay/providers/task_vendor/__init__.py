@@ -1,0 +1,1 @@
+"""Declared "submit, then poll" vendors as an upstream (``task_vendor`` channels, option ``vendor``)."""

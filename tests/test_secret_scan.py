@@ -1,0 +1,54 @@
+"""The check that no log line of a test run holds a secret (``secret_scan.py``) sees what it must."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from conftest import USER_KEY, Gateway, funded, sqlite_only
+from secret_scan import _constants, find_secrets
+
+SOME_TOKEN = "tok-0123456789"
+
+
+def test_a_secret_is_found_with_its_file_and_line(tmp_path: Path) -> None:
+    log = tmp_path / "gateway.jsonl"
+    log.write_text('{"event": "fine"}\n{"event": "oops", "key": "sk-leaked-0123456789"}\n')
+    (finding,) = find_secrets([log, tmp_path / "missing.log"], ["sk-leaked", "sk-leaked-0123456789", "absent-1234"])
+    assert finding.startswith(f"{log}:2: 'sk-leaked-0123456789' in ")
+    assert find_secrets([log], []) == []
+
+
+def test_the_secrets_are_the_key_looking_constants_of_test_modules() -> None:
+    module = types.ModuleType("fake_support")
+    module.__file__ = str(Path(__file__).parent / "fake_support.py")
+    values = {"UPSTREAM_KEY": "r8_upstream", "WEBHOOK_SECRET": "whsec-abcdef", "OTHER": "sk-user-other-0000"}
+    for name, value in {**values, "TITLE": "not a secret", "SHORT_KEY": "sk-a", "lower_key": "sk-lowercase"}.items():
+        setattr(module, name, value)
+    elsewhere = types.ModuleType("elsewhere")
+    elsewhere.__file__ = "/usr/lib/python3/elsewhere.py"
+    elsewhere.API_KEY = "sk-not-ours-0123456789"  # type: ignore[attr-defined]
+    assert _constants([module, elsewhere]) == set(values.values())
+    import test_secret_scan
+
+    assert SOME_TOKEN in _constants([test_secret_scan])
+
+
+@sqlite_only
+def test_gateways_of_the_tests_write_their_access_lines_to_the_scanned_files(
+    make_gateway: Callable[..., Gateway], gateway_log_files: Path
+) -> None:
+    gateway = make_gateway(**funded())
+    probe = secrets.token_hex(8)
+    query = {"probe": probe, "key": USER_KEY}
+    answer = httpx.get(f"{gateway.url}/v1/models", params=query, headers={"Authorization": f"Bearer {USER_KEY}"})
+    assert answer.status_code == 200
+    lines = [json.loads(line) for line in (gateway_log_files / "access.jsonl").read_text().splitlines()]
+    (line,) = [line for line in lines if probe in line.get("query", "")]
+    assert line["path"] == "/v1/models" and line["status"] == 200 and line["query"] == f"probe={probe}&key=[redacted]"
+    assert USER_KEY not in json.dumps(lines)
