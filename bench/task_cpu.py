@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tasks import FAMILIES, free_port, gateway_config, wait_up, wrk
+from tasks import FAMILIES, free_port, gateway_config, post_json, wait_up, wrk
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SETTLE_S = 0.5
@@ -48,31 +48,38 @@ def idle_rate(pid: int, seconds: float = 2.0) -> float:
     return (cpu_s(pid) - before) / (time.monotonic() - started)
 
 
-def one_run(args: argparse.Namespace, family: str, gateway: str, pid: int, idle: float) -> dict[str, Any]:
+def one_run(args: argparse.Namespace, script: str, gateway: str, pid: int, idle: float, **env: str) -> dict[str, Any]:
     before, started = cpu_s(pid), time.monotonic()
-    result = wrk(FAMILIES[family].submit_script, gateway, args, BENCH_HOOK="")
+    result = wrk(script, gateway, args, BENCH_HOOK="", **env)
     time.sleep(SETTLE_S)
     spent = cpu_s(pid) - before - idle * (time.monotonic() - started)
     requests = int(result["requests"])
     return {"us": 1e6 * spent / max(requests, 1), "rps": result["rps"], "errors": result["errors"]}
 
 
+def report(family: str, what: str, runs: list[dict[str, Any]]) -> None:
+    us = ", ".join(f"{r['us']:.0f}" for r in runs)
+    rates = ", ".join(f"{r['rps']:.0f}" for r in runs)
+    median = statistics.median(r["us"] for r in runs)
+    errors = sum(r["errors"] for r in runs)
+    print(f"{family:9} CPU per {what}: median {median:6.0f} µs (runs {us}); {rates}/s; errors {errors}", flush=True)
+
+
 def measure(args: argparse.Namespace, gateway: str, pid: int) -> None:
     idle = idle_rate(pid)
     print(f"gateway idle CPU: {100 * idle:.1f}% of a core (subtracted)")
+    warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
     for family in args.families:
-        warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
-        wrk(FAMILIES[family].submit_script, gateway, warm, BENCH_HOOK="")
+        script = FAMILIES[family].submit_script
+        wrk(script, gateway, warm, BENCH_HOOK="")
         time.sleep(SETTLE_S)
-        runs = [one_run(args, family, gateway, pid, idle) for _ in range(args.rounds)]
-        us = ", ".join(f"{r['us']:.0f}" for r in runs)
-        rates = ", ".join(f"{r['rps']:.0f}" for r in runs)
-        median = statistics.median(r["us"] for r in runs)
-        errors = sum(r["errors"] for r in runs)
-        print(
-            f"{family:9} CPU per submit: median {median:6.0f} µs (runs {us}); {rates} submits/s; errors {errors}",
-            flush=True,
-        )
+        report(family, "submit", [one_run(args, script, gateway, pid, idle) for _ in range(args.rounds)])
+        if args.fetch:  # tasks just submitted (the engine does not poll during the run), read from memory
+            made = FAMILIES[family]
+            ids = [made.task_id(post_json(gateway + made.submit_path, made.body)) for _ in range(64)]
+            script, env = FAMILIES[family].fetch_script, {"BENCH_TASK": ids[0], "BENCH_TASKS": ",".join(ids)}
+            wrk(script, gateway, warm, **env)
+            report(family, "fetch", [one_run(args, script, gateway, pid, idle, **env) for _ in range(args.rounds)])
 
 
 def main() -> None:
@@ -82,6 +89,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--fetch", action="store_true", help="also fetches of 64 submitted tasks, in turn")
     parser.add_argument("--keep", action="store_true", help="leave the gateway running until Enter (for py-spy)")
     args = parser.parse_args()
     upstream_port = free_port()

@@ -34,7 +34,7 @@ from omnirelay.logging_setup import render_json
 __all__ = ["access_stream", "find_secrets", "gateway_log_files", "register_secret", "watch_log"]
 
 _TESTS = Path(__file__).resolve().parent
-_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|SIGNATURE|ADMIN")
+_SECRET_NAME = re.compile(r"(^|_)(KEY|SECRET|TOKEN|PASSWORD|SIGNATURE|ADMIN)(_|$)")
 _MIN_LENGTH = 7
 _FINDINGS = "omnirelay_secret_findings"
 _MAX_SHOWN = 20
@@ -132,6 +132,8 @@ def _constants(modules: Iterable[object]) -> set[str]:
             continue
         for name, value in vars(module).items():
             if not name.isupper() or not isinstance(value, str) or len(value) < _MIN_LENGTH:
+                continue
+            if value.startswith("/") or "://" in value:  # a path or a URL, not a credential
                 continue
             if _SECRET_NAME.search(name) or value.startswith("sk-"):
                 found.add(value)

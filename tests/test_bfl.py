@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks import Webhook
 
 from bfl_support import (
@@ -148,7 +153,22 @@ def test_the_webhook_is_delivered_once_signed_with_the_result(
     sent = next(r for r in fake.requests if r.method == "POST")
     assert "webhook_url" not in sent.json and "webhook_secret" not in sent.json  # they stay here
     assert len(hook.received) == 1  # only the end is delivered, as BFL does
+    expected = hmac.new(b"client-secret", raw, hashlib.sha256).hexdigest()
+    assert headers["x-bfl-signature"] == expected  # BFL's own signature, with the client's webhook_secret
+    assert "client-secret" not in _stored_requests(gateway)  # kept sealed, never in the clear
     assert balances(gateway)["acme"] == BALANCE - PRICES["flux-dev"]
+
+
+def _stored_requests(gateway: Gateway) -> str:
+    async def read() -> str:
+        engine = create_async_engine(gateway.settings.effective_database_url)
+        try:
+            async with engine.connect() as conn:
+                return str((await conn.execute(sa.text("SELECT request FROM tasks"))).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def test_keys_balance_and_other_accounts_tasks(make_gateway: Callable[..., Gateway], stack: ExitStack) -> None:

@@ -236,6 +236,18 @@ def test_a_failing_channel_reports_the_error_without_billing(
     assert "latency_ms" not in tested
 
 
+@pytest.mark.parametrize(("kind", "base_url"), [("bfl", "http://127.0.0.1:9"), ("kling", "http://127.0.0.1:9")])
+def test_a_task_channel_other_than_midjourney_is_not_passed_by_a_lookup_that_hides_a_wrong_key(
+    make_gateway: Callable[..., Gateway], kind: str, base_url: str
+) -> None:
+    gateway = make_gateway()
+    made = make_channel(gateway, name="t", type=kind, base_url=base_url, models=["some-model"], secrets=["a|b"])
+    response = gateway.admin.post(f"/api/admin/channels/{made['id']}/test")
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["param"] == "endpoint", response.text
+    assert f"A {kind} channel cannot be tested" in error["message"], error
+
+
 def test_every_channel_type_can_pass_its_test(make_gateway: Callable[..., Gateway], stack: ExitStack) -> None:
     jina, jina_url = serve_rerank(stack, "jina")
     _, cohere_url = serve_rerank(stack, "cohere")

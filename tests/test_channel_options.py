@@ -57,3 +57,18 @@ def test_a_secret_option_is_encrypted_at_rest_hidden_in_listings_and_kept_on_upd
     )
     changed = _stored_options(gateway.settings.effective_database_url, "rep")
     assert changed != stored and "whsec_other" not in str(changed)
+
+
+def test_a_task_vendor_channel_without_its_vendor_is_refused_naming_the_option(
+    make_gateway: Callable[..., Gateway],
+) -> None:
+    gateway = make_gateway()
+    body = {"name": "tv", "type": "task_vendor", "base_url": "https://api.vendor.example", "models": ["dh"]}
+    response = gateway.admin.post("/api/admin/channels", json=body)
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["param"] == "options.vendor", response.text
+    assert "--option vendor=NAME" in error["message"], error
+    made = gateway.admin.post("/api/admin/channels", json=body | {"options": {"vendor": "digital-human"}})
+    assert made.status_code == 201, made.text
+    cleared = gateway.admin.patch(f"/api/admin/channels/{made.json()['id']}", json={"options": {}})
+    assert cleared.status_code == 400 and cleared.json()["error"]["param"] == "options.vendor", cleared.text

@@ -145,3 +145,13 @@ def test_removing_a_model_from_local_with_the_cli_survives_a_restart(
     restarted = make_gateway()
     local = next(c for c in restarted.admin_json("GET", "/api/admin/channels")["data"] if c["name"] == "local")
     assert "mj_describe" not in local["models"]
+
+
+def test_channels_create_help_lists_every_type_with_its_base_url() -> None:
+    from omnirelay.providers.registry import KINDS
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIRELAY_")} | {"COLUMNS": "200"}
+    shown = CliRunner().invoke(app, ["channels", "create", "--help"], env=env).output
+    for name, kind in KINDS.items():
+        assert f"{name}: {kind.base_url.expects}" in shown, name
+    assert "vendor (task_vendor)" in shown

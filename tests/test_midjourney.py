@@ -264,8 +264,12 @@ def test_receiver_down_then_up_gets_every_event_in_order_and_admin_can_redeliver
     wait_for(lambda: any(b'"SUCCESS"' in body for _, body in hook.received))
     seqs = [int(h["webhook-id"].rsplit("_", 1)[1]) for h, _ in hook.received]
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
-    deliveries = gateway.admin_json("GET", "/api/admin/webhooks/deliveries", params={"task_id": task_id})["data"]
-    assert all(d["status"] == "delivered" for d in deliveries)
+
+    def all_delivered() -> list[dict[str, Any]] | None:  # the outcome is recorded just after the receiver answers
+        found = gateway.admin_json("GET", "/api/admin/webhooks/deliveries", params={"task_id": task_id})["data"]
+        return found if all(d["status"] == "delivered" for d in found) else None
+
+    deliveries = wait_for(all_delivered)
     first = min(deliveries, key=lambda d: d["seq"])
     assert any(a["status_code"] == 503 for a in first["attempt_log"])
     before = len(hook.received)

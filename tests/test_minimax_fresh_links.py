@@ -11,7 +11,7 @@ import pytest
 from conftest import Gateway
 from mj_support import wait_for
 from omnirelay.testing import FakeMiniMax
-from video_support import MINIMAX_MODEL, client, minimax_channel, serve_minimax, start, sdk
+from video_support import MINIMAX_MODEL, client, minimax_channel, sdk, serve_minimax, start
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks the Sora API deprecated
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from conftest import USER_KEY, Gateway, funded, sqlite_only
+from omnirelay.logging_setup import render_json
 from secret_scan import _constants, find_secrets
 
 SOME_TOKEN = "tok-0123456789"
@@ -28,7 +29,8 @@ def test_the_secrets_are_the_key_looking_constants_of_test_modules() -> None:
     module = types.ModuleType("fake_support")
     module.__file__ = str(Path(__file__).parent / "fake_support.py")
     values = {"UPSTREAM_KEY": "r8_upstream", "WEBHOOK_SECRET": "whsec-abcdef", "OTHER": "sk-user-other-0000"}
-    for name, value in {**values, "TITLE": "not a secret", "SHORT_KEY": "sk-a", "lower_key": "sk-lowercase"}.items():
+    ignored = {"TITLE": "not a secret", "SHORT_KEY": "sk-a", "lower_key": "sk-lowercase", "ADMIN_PATH": "/api/admin"}
+    for name, value in {**values, **ignored, "MONKEY": "banana-bread"}.items():
         setattr(module, name, value)
     elsewhere = types.ModuleType("elsewhere")
     elsewhere.__file__ = "/usr/lib/python3/elsewhere.py"
@@ -52,3 +54,9 @@ def test_gateways_of_the_tests_write_their_access_lines_to_the_scanned_files(
     (line,) = [line for line in lines if probe in line.get("query", "")]
     assert line["path"] == "/v1/models" and line["status"] == 200 and line["query"] == f"probe={probe}&key=[redacted]"
     assert USER_KEY not in json.dumps(lines)
+
+
+def test_a_json_line_holds_an_integer_beyond_64_bits() -> None:
+    """Found by this check's own JSON tee: a lying upstream's usage of 10^30 tokens broke JSON logging."""
+    line = render_json({"event": "upstream usage refused", "prompt": 10**30, "model": "gpt-é"})
+    assert json.loads(line) == {"event": "upstream usage refused", "prompt": 10**30, "model": "gpt-é"}

@@ -41,8 +41,16 @@ def _vendor() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("where", "value", "expected"),
     [
-        (("submit", "task_id"), "data.video_id", "submit.task_id: Value error, a JSON pointer starts with '/', e.g. /data/video_id"),
-        (("poll", "status"), "$.data.status", "poll.status: Value error, a JSON pointer starts with '/', e.g. /data/status"),
+        (
+            ("submit", "task_id"),
+            "data.video_id",
+            "submit.task_id: Value error, a JSON pointer starts with '/', e.g. /data/video_id",
+        ),
+        (
+            ("poll", "status"),
+            "$.data.status",
+            "poll.status: Value error, a JSON pointer starts with '/', e.g. /data/status",
+        ),
         (("poll", "fail_reason"), "/a/~2", "'~' must be written ~0"),
         (("poll", "statuses"), {"completed": "done"}, "unknown state 'done'"),
         (("poll", "statuses"), {"x": "queued"}, "no upstream status maps to succeeded"),

@@ -163,6 +163,7 @@ def test_bad_requests_are_refused_by_name_before_anything_is_held(
     )
     private = {"avatar_id": "a", "script": "x", "callback_url": "http://10.0.0.1/hook"}
     refused(api.post(DH_PATH, json=private), 400, "callback_url_refused")
+    assert api.post(DH_PATH, json=private).json()["error"]["param"] == "callback_url"
     refused(api.post("/v1/vendors/nobody/here", json={}), 404, "not_found")
     assert "avatar" in refused(api.post(DH_PATH, json={"avatar_id": "missing", "script": "x"}), 404)  # upstream's 404
     assert refused(httpx.post(gateway.url + DH_PATH, json={}), 401)

@@ -62,7 +62,11 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._header_count = 0
+        self._parsed_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
+        self._head_since: float | None = None
+        """When the head being waited for began (``None``: none is timed). One timer per connection
+        is kept pending and re-armed when it fires early, rather than one timer per request."""
         self._discarding = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -71,6 +75,9 @@ class _GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -78,14 +85,14 @@ class _GuardedProtocol(HttpToolsProtocol):
             return
         if self._in_head:
             self._head_bytes += len(data)
-            if self._head_timer is None:
+            if self._head_since is None:
                 self._arm_head_timer()
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
             if isinstance(exc.__context__, _HeadRefused):
-                self._refuse(431, f"More than {self.max_headers} header fields.")
+                self._refuse(431, str(exc.__context__))
             else:
                 self._malformed()
             return
@@ -105,11 +112,21 @@ class _GuardedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._header_count = 0
+        self._parsed_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._parsed_bytes += len(url)
+        super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # a head that arrived in one read is complete before data_received can count it: its size
+        # is counted here too (field names, values and the URL; the few separators aside)
         self._header_count += 1
+        self._parsed_bytes += len(name) + len(value)
         if self._header_count > self.max_headers:
-            raise _HeadRefused
+            raise _HeadRefused(f"More than {self.max_headers} header fields.")
+        if self._parsed_bytes > self.max_header_bytes:
+            raise _HeadRefused(f"Request line and headers larger than {self.max_header_bytes} bytes.")
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -128,17 +145,23 @@ class _GuardedProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def _arm_head_timer(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.header_timeout_s, self._head_timed_out)
+        """Time a head from now: it must be complete ``header_timeout_s`` later."""
+        self._head_since = self.loop.time()
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_since + self.header_timeout_s, self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        """Stop timing; a pending timer finds nothing to do when it fires."""
+        self._head_since = None
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing() or not self._in_head:
+        since = self._head_since
+        if since is None or self.transport.is_closing() or not self._in_head:
+            return
+        due = since + self.header_timeout_s
+        if due > self.loop.time():  # this head began after the timer was set: wait for its own deadline
+            self._head_timer = self.loop.call_at(due, self._head_timed_out)
             return
         if self.cycle is not None and not self.cycle.response_complete:
             self._arm_head_timer()  # a pipelined head waits while we answer the one before

@@ -13,6 +13,7 @@ of 12 (console: 15) through the chain, measured on the bench machine.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -80,7 +81,10 @@ def render_console(event: EventDict) -> str:
 
 
 def render_json(event: EventDict) -> str:
-    return orjson.dumps(event, default=str).decode()
+    try:
+        return orjson.dumps(event, default=str).decode()
+    except TypeError:  # an integer beyond 64 bits (a lying upstream's usage): the standard library's way
+        return json.dumps(event, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 def _processor(render: Callable[[EventDict], str]) -> Processor:

@@ -16,15 +16,33 @@ import structlog
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-__all__ = ["RedisLink"]
+__all__ = ["RedisLink", "pooled_client"]
 
 log = structlog.get_logger(__name__)
+
+
+_POOL_SIZE = 256
+"""Connections one process keeps to Redis; a burst beyond waits for a free one."""
+
+
+def pooled_client(url: str, *, timeout_s: float, retries: int) -> aioredis.Redis:
+    """A client whose pool makes a burst wait (at most ``timeout_s``) for a free connection, where
+    redis-py's default pool fails the 101st concurrent command with "Too many connections"."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=_POOL_SIZE,
+        timeout=timeout_s,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), retries),
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 class RedisLink:
     def __init__(self, url: str, what: str, fallback: str, retry_s: float = 1.0) -> None:
         # as for balances: fail fast and retry once, one connection pool for the process
-        self.client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1))
+        self.client = pooled_client(url, timeout_s=2, retries=1)
         self._what = what
         self._fallback = fallback
         self._retry_s = retry_s

@@ -11,8 +11,6 @@ Sources, lowest priority first:
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import tomllib
 from pathlib import Path
@@ -21,24 +19,20 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    StrictInt,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as EnvParseError
 
-from omnirelay.accounts.limits import checked_limit
-from omnirelay.billing.amounts import Amount
-from omnirelay.billing.price_rules import checked_multiplier, checked_price
+from omnirelay.billing.price_rules import checked_multiplier
 from omnirelay.errors import InvalidRequest
 from omnirelay.families.task_vendor.config import TaskVendors
 from omnirelay.observability.tracing import missing_tracing_packages
+from omnirelay.settings_base import Frozen, checked_networks
+from omnirelay.settings_declared import BootstrapAccount, BootstrapChannel, BootstrapKey, BootstrapPrice
 from omnirelay.settings_errors import (
     SettingProblem,
     SettingsError,
@@ -76,11 +70,7 @@ __all__ = [
 _ENV_PREFIX = "OMNIRELAY_"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ServerSettings(_Frozen):
+class ServerSettings(Frozen):
     host: str = "127.0.0.1"
     port: int = 3000
     max_body_bytes: int = 20 * 1024 * 1024
@@ -120,7 +110,7 @@ class ServerSettings(_Frozen):
         return value
 
 
-class RelaySettings(_Frozen):
+class RelaySettings(Frozen):
     retries: int = 2
     """Further channels tried after the first one fails, before any byte reached the client."""
     connect_timeout_s: float = 10.0
@@ -152,7 +142,7 @@ class RelaySettings(_Frozen):
     ``refuse`` answers 503 ``limits_unavailable`` to keys that have a limit (fail-closed)."""
 
 
-class TaskSettings(_Frozen):
+class TaskSettings(Frozen):
     worker: bool = True
     """Run the engine's loops (polling, timeouts) in this process. On SQLite keep one worker."""
     timeout_s: float = 3600.0
@@ -168,7 +158,7 @@ class TaskSettings(_Frozen):
     """Largest decoded image accepted in a submit (base64 fields)."""
 
 
-class WebhookSettings(_Frozen):
+class WebhookSettings(Frozen):
     worker: bool = True
     retry_schedule_s: list[float] = Field(
         default_factory=lambda: [5.0, 30.0, 300.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 28800.0]
@@ -183,10 +173,10 @@ class WebhookSettings(_Frozen):
     @field_validator("allow_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        return _checked_networks(value)
+        return checked_networks(value)
 
 
-class OutboundSettings(_Frozen):
+class OutboundSettings(Frozen):
     """Fetches of links an upstream gave (Midjourney images and videos): see docs/security.md."""
 
     allow_networks: list[str] = Field(default_factory=list)
@@ -202,24 +192,15 @@ class OutboundSettings(_Frozen):
     @field_validator("allow_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        return _checked_networks(value)
+        return checked_networks(value)
 
 
-def _checked_networks(value: list[str]) -> list[str]:
-    for network in value:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError as exc:
-            raise ValueError(f"{network!r} is not an IP address or CIDR range such as '10.0.0.0/8'") from exc
-    return value
-
-
-class FilesSettings(_Frozen):
+class FilesSettings(Frozen):
     max_bytes: int = 512 * 1024 * 1024
     """Largest file ``POST /v1/files`` accepts; a larger upload gets 413 and leaves nothing stored."""
 
 
-class ImagesSettings(_Frozen):
+class ImagesSettings(Frozen):
     chat_models: list[str] = Field(default_factory=list)
     """Image models also offered through ``/v1/chat/completions``: the images come back as markdown links."""
     max_files: int = Field(default=16, ge=1, le=100)
@@ -227,7 +208,7 @@ class ImagesSettings(_Frozen):
     one more is a 400 before anything is forwarded."""
 
 
-class LocalSettings(_Frozen):
+class LocalSettings(Frozen):
     """Limits of the built-in ``local`` provider's offline models, per gateway process."""
 
     max_concurrency: int = Field(default=4, ge=1, le=256)
@@ -239,7 +220,7 @@ class LocalSettings(_Frozen):
     and the reduced size is what counts, so larger JPEGs are described too."""
 
 
-class LogSettings(_Frozen):
+class LogSettings(Frozen):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["console", "json"] = "console"
     """``console``: aligned, readable lines; ``json``: one JSON object per line, for log shippers."""
@@ -252,7 +233,7 @@ class LogSettings(_Frozen):
         return value.lower() if isinstance(value, str) else value
 
 
-class MetricsSettings(_Frozen):
+class MetricsSettings(Frozen):
     """``GET /metrics`` (Prometheus text format): docs/operate-observability.md."""
 
     enabled: bool = True
@@ -264,7 +245,7 @@ class MetricsSettings(_Frozen):
     the ``/metrics`` of any worker answers the totals of all (at most this much behind)."""
 
 
-class TracingSettings(_Frozen):
+class TracingSettings(Frozen):
     """OpenTelemetry traces sent over OTLP/HTTP (docs/operate-observability.md); off by default.
 
     Needs the ``tracing`` extra (``pip install 'omnirelay[tracing]'``)."""
@@ -300,7 +281,7 @@ class TracingSettings(_Frozen):
         return self
 
 
-class BillingSettings(_Frozen):
+class BillingSettings(Frozen):
     overage_tolerance: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """How far above its hold one call may be charged, as a fraction of the hold (0.1: 10% more).
     0: a call never costs more than was held for it; what its usage cost beyond that is not
@@ -313,18 +294,18 @@ class BillingSettings(_Frozen):
     after a Redis error the accounts it touched are repaired as soon as Redis answers again."""
 
 
-class WriterSettings(_Frozen):
+class WriterSettings(Frozen):
     flush_interval_s: float = 0.2
     batch_size: int = 2000
 
 
-class ResponsesSettings(_Frozen):
+class ResponsesSettings(Frozen):
     retention_days: float = Field(default=30.0, gt=0, le=3650)
     """How long the gateway keeps the Responses API objects it stores itself (``store`` not false on a
     chat-only upstream, and the ids of responses an upstream keeps); expired ones are deleted hourly."""
 
 
-class ConsoleSettings(_Frozen):
+class ConsoleSettings(Frozen):
     """The web console and the platform API (docs/console.md, docs/api-platform.md)."""
 
     signup: Literal["open", "invite", "closed"] = "closed"
@@ -345,106 +326,6 @@ class ConsoleSettings(_Frozen):
     """The symbol shown before amounts, e.g. ``$`` or ``¥``."""
     default_language: Literal["en", "zh-CN"] = "en"
     """The console's language until a visitor picks one (kept in a cookie)."""
-
-
-class BootstrapAccount(_Frozen):
-    name: str
-    balance: Amount = 0
-    """Micro-units credited when the account is first created (an integer from 0 to 10^15)."""
-    group: str = "default"
-
-
-class BootstrapKey(_Frozen):
-    account: str
-    name: str
-    key: str
-    """The key itself (``sk-...``); only its hash is stored."""
-    models: list[str] | None = None
-    rpm: int | None = None
-    tpm: int | None = None
-    max_concurrency: int | None = None
-    spend_cap: Amount | None = None
-    ip_allowlist: list[str] | None = None
-    """Addresses or CIDR ranges the key may be used from; unset: anywhere."""
-    expires_at: int | None = None
-    """Epoch milliseconds, or a date-time (``2027-01-01T00:00:00Z``, UTC when no zone); unset: never."""
-    enabled: bool | None = None
-    """Unset: a new key starts enabled and a key disabled through the admin API stays disabled."""
-
-    @field_validator("ip_allowlist")
-    @classmethod
-    def _networks(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else _checked_networks(value)
-
-    @field_validator("rpm", "tpm", "max_concurrency")
-    @classmethod
-    def _usable_limit(cls, value: int | None, info: ValidationInfo) -> int | None:
-        try:
-            return checked_limit(str(info.field_name), value)
-        except InvalidRequest as exc:
-            raise ValueError(exc.message) from exc
-
-    @field_validator("expires_at", mode="before")
-    @classmethod
-    def _epoch_ms(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip().isdigit():
-            try:
-                value = datetime.datetime.fromisoformat(value)
-            except ValueError as exc:
-                raise ValueError(f"{value!r} is not epoch milliseconds nor a date-time like 2027-01-01T00:00Z") from exc
-        if isinstance(value, datetime.datetime):
-            moment = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-            return int(moment.timestamp() * 1000)
-        if isinstance(value, datetime.date):
-            return int(datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC).timestamp() * 1000)
-        return value
-
-
-class BootstrapChannel(_Frozen):
-    name: str
-    type: str = "openai"
-    base_url: str
-    secrets: list[str] = Field(default_factory=list)
-    models: list[str]
-    model_map: dict[str, str] = Field(default_factory=dict)
-    priority: int = 0
-    weight: int = 1
-    groups: list[str] = Field(default_factory=lambda: ["default"])
-    timeout_s: float | None = None
-    last_resort: bool = False
-    """Serve a model only when no other channel is routed for it (docs/operate-channels.md)."""
-    options: dict[str, Any] = Field(default_factory=dict)
-    """Per-type switches, checked like the admin API's (``{responses = true}`` on an ``openai`` channel)."""
-
-
-class BootstrapPrice(_Frozen):
-    """A ``[[prices]]`` entry: ``mode`` may be left out (``per_call`` alone means per call,
-    ``input_per_million``/``output_per_million`` per token); checked by ``billing/price_rules.py``,
-    so a price that could bill nothing refuses to start."""
-
-    model: str
-    mode: Literal["per_call", "per_token", "free"] | None = None
-    per_call: StrictInt | None = None
-    input_per_million: StrictInt | None = None
-    output_per_million: StrictInt | None = None
-    # a per-token price's optional fields (docs/operate-billing.md)
-    cache_read_per_million: StrictInt | None = None
-    cache_write_5m_per_million: StrictInt | None = None
-    cache_write_1h_per_million: StrictInt | None = None
-    reasoning_per_million: StrictInt | None = None
-    audio_input_per_million: StrictInt | None = None
-    audio_output_per_million: StrictInt | None = None
-    image_input_per_million: StrictInt | None = None
-    tiers: list[dict[str, Any]] | None = None
-    web_search_per_call: StrictInt | None = None
-
-    @model_validator(mode="after")
-    def _billable(self) -> BootstrapPrice:
-        try:
-            checked_price(**self.model_dump())
-        except InvalidRequest as exc:
-            raise ValueError(f"model {self.model!r}: {exc.message}") from exc
-        return self
 
 
 class Settings(BaseSettings):

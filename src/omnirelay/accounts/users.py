@@ -47,6 +47,8 @@ class User:
     totp_secret: str | None
     totp_last_step: int | None
     enabled: bool
+    operator: bool = False
+    """Also reaches the operator console (``/console/admin``)."""
 
     @classmethod
     def from_row(cls, row: Any) -> User:
@@ -59,6 +61,7 @@ class User:
             totp_secret=row.totp_secret,
             totp_last_step=row.totp_last_step,
             enabled=row.enabled,
+            operator=row.operator,
         )
 
     def public(self) -> dict[str, Any]:
@@ -69,6 +72,7 @@ class User:
             "email": self.email,
             "totp_enabled": self.totp_secret is not None,
             "enabled": self.enabled,
+            "operator": self.operator,
         }
 
 
@@ -92,14 +96,26 @@ def checked_email(value: str | None) -> str | None:
 
 
 async def create_user(
-    engine: AsyncEngine, account_id: int, username: str, password: str, *, email: str | None = None
+    engine: AsyncEngine,
+    account_id: int,
+    username: str,
+    password: str,
+    *,
+    email: str | None = None,
+    operator: bool = False,
 ) -> User:
     async with engine.begin() as conn:
-        return await create_user_in(conn, account_id, username, password, email=email)
+        return await create_user_in(conn, account_id, username, password, email=email, operator=operator)
 
 
 async def create_user_in(
-    conn: AsyncConnection, account_id: int, username: str, password: str, *, email: str | None = None
+    conn: AsyncConnection,
+    account_id: int,
+    username: str,
+    password: str,
+    *,
+    email: str | None = None,
+    operator: bool = False,
 ) -> User:
     """A user of ``account_id`` inside the caller's transaction; 400 ``conflict`` when taken."""
     name, mail = checked_username(username), checked_email(email)
@@ -122,6 +138,7 @@ async def create_user_in(
                 password_hash=hashed,
                 created_at=now,
                 password_changed_at=now,
+                operator=operator,
             )
             .returning(users.c.id)
         )

@@ -17,7 +17,7 @@ from omnirelay.db.engine import bump_revision, now_ms
 from omnirelay.db.tables import accounts, ledger_entries
 from omnirelay.errors import InvalidRequest, NotFound
 
-__all__ = ["create_account", "create_account_in", "get_account", "list_accounts", "top_up", "top_up_in"]
+__all__ = ["create_account", "create_account_in", "get_account", "list_accounts", "set_group", "top_up", "top_up_in"]
 
 
 def _public(row: Any) -> dict[str, Any]:
@@ -77,6 +77,19 @@ async def get_account(engine: AsyncEngine, account_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"No account with id {account_id}.")
     return _public(row)
+
+
+async def set_group(engine: AsyncEngine, account_id: int, group: str) -> dict[str, Any]:
+    """Move the account to ``group`` (its prices' multiplier follows at once)."""
+    name = group.strip()
+    if not 1 <= len(name) <= 100:  # accounts.group is a String(100)
+        raise InvalidRequest("A group name has 1 to 100 characters.", param="group")
+    async with engine.begin() as conn:
+        result = await conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(group=name))
+        if result.rowcount == 0:
+            raise NotFound(f"No account with id {account_id}.")
+        await bump_revision(conn)
+    return await get_account(engine, account_id)
 
 
 async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:

@@ -55,6 +55,9 @@ _HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("audio", ("whisper", "tts", "transcribe", "audio", "speech", "realtime")),
     ("other", ("moderation", "davinci", "babbage")),
 )
+_LOOKUP_PROVES_KEY = frozenset({"midjourney", "suno", "replicate"})
+"""Task types whose lookup of an unknown task fails on a refused key; the other task pollers (Kling, MiniMax,
+BFL, Ark, task vendors) log a failed lookup and answer "nothing known", so a wrong key would pass the test."""
 _DEFAULT_TIMEOUT_S = 30.0
 _UNKNOWN_TASK = "omnirelay-channel-test"
 
@@ -80,6 +83,8 @@ def _purpose(kind: ChannelKind, model: str) -> str:
 
 
 def _can(providers: Mapping[str, object], channel: Channel, endpoint: str) -> bool:
+    if endpoint == "midjourney" and channel.type not in _LOOKUP_PROVES_KEY:
+        return False
     return capable(providers, channel.type, _CAPABILITY[endpoint]) is not None
 
 
@@ -96,6 +101,13 @@ def _default(channel: Channel, kind: ChannelKind, providers: Mapping[str, object
     for endpoint in _MODEL_FREE:
         if _can(providers, channel, endpoint):
             return ChannelTestPlan(endpoint, None)
+    if not any(_can(providers, channel, e) for e in TEST_ENDPOINTS):
+        raise InvalidRequest(
+            f"A {channel.type} channel cannot be tested: its API has no call that is free and proves the key "
+            "(the test sends only chat, embeddings, rerank, a model list or a Midjourney task lookup). Send one "
+            "small request through the gateway instead.",
+            param="endpoint",
+        )
     raise InvalidRequest(
         f"Nothing to test on channel {channel.name!r}: none of its models ({', '.join(models)}) is one a test "
         "may call. Name a model and an endpoint.",

@@ -64,4 +64,10 @@ def checked_amount(value: object, field: str, *, signed: bool = False, high: int
 
 def settle_bound(hold: int, tolerance: Fraction) -> int:
     """The most a call that held ``hold`` may be charged: the hold plus ``tolerance`` of it, rounded down."""
-    return min(MAX_AMOUNT, hold + int(hold * tolerance))
+    return min(MAX_AMOUNT, hold + _truncated(hold * tolerance.numerator, tolerance.denominator))
+
+
+def _truncated(numerator: int, denominator: int) -> int:
+    """``int(Fraction(numerator, denominator))`` (rounded toward zero) without building the fraction."""
+    whole = abs(numerator) // denominator
+    return whole if numerator >= 0 else -whole

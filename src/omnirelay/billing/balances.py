@@ -25,10 +25,9 @@ from typing import NamedTuple, Protocol
 
 import redis.asyncio as aioredis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from omnirelay.errors import InsufficientBalance, StoreUnavailable
+from omnirelay.redis_link import pooled_client
 
 __all__ = ["Balances", "Counted", "External", "MemoryBalances", "RedisBalances", "refuse"]
 
@@ -193,7 +192,7 @@ class Counted(NamedTuple):
 class RedisBalances:
     def __init__(self, url: str, prefix: str) -> None:
         # fail fast and retry once: a hold waits at most a few seconds for an unreachable Redis
-        self._client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1))
+        self._client = pooled_client(url, timeout_s=2, retries=1)
         self._prefix = prefix
         self._hold = self._client.register_script(_HOLD)
         self._post = self._client.register_script(_POST)

@@ -24,9 +24,9 @@ _MAX_PLACES = 40
 
 
 def ceil_micro(micro_millionths: int, multiplier: Fraction) -> int:
-    """``micro_millionths`` x ``multiplier`` in whole micro-units, rounded up."""
-    value = Fraction(micro_millionths, MILLION) * multiplier
-    return -((-value.numerator) // value.denominator)
+    """``micro_millionths`` x ``multiplier`` in whole micro-units, rounded up (integer arithmetic:
+    no ``Fraction`` is built on the hot path, the result is the same)."""
+    return -((-micro_millionths * multiplier.numerator) // (MILLION * multiplier.denominator))
 
 
 def _decimal(micro_millionths: int) -> str:

@@ -22,8 +22,8 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+
+from omnirelay.redis_link import pooled_client
 
 __all__ = ["Affinity", "MemoryAffinity", "Pin", "RedisAffinity", "build_affinity"]
 
@@ -111,9 +111,7 @@ class RedisAffinity:
 
     def __init__(self, url: str, prefix: str, max_entries: int, ttl_s: float) -> None:
         # fail fast and do not retry: a pin is an optimisation, the call must not wait for it
-        self._client = aioredis.from_url(
-            url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
-        )
+        self._client = pooled_client(url, timeout_s=0.5, retries=0)
         self._prefix = f"{prefix}:affinity:"
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._fallback = MemoryAffinity(max_entries, ttl_s)

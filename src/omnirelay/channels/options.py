@@ -41,6 +41,8 @@ class ChannelOption:
     """For a ``str`` option: the values it takes (the first is what a channel without it gets)."""
     secret: bool = False
     """Stored encrypted like the channel's secrets, shown as ``[set]``, never logged."""
+    required: bool = False
+    """Every channel of ``types`` must have it (it cannot serve anything without)."""
 
 
 OPTIONS: dict[str, ChannelOption] = {
@@ -72,6 +74,7 @@ OPTIONS: dict[str, ChannelOption] = {
             frozenset({"task_vendor"}),
             str,
             "the task vendor (task_vendors in the settings file, or /api/admin/task-vendors) this channel serves",
+            required=True,
         ),
     )
 }
@@ -80,7 +83,7 @@ OPTIONS: dict[str, ChannelOption] = {
 def checked_options(channel_type: str, options: Any) -> dict[str, Any]:
     """``options`` for a channel of ``channel_type``, or InvalidRequest naming the field and the fix."""
     if options is None:
-        return {}
+        options = {}
     if not isinstance(options, Mapping):
         raise InvalidRequest(
             'options must be an object of option names to values, e.g. {"responses": true}.', param="options"
@@ -103,7 +106,19 @@ def checked_options(channel_type: str, options: Any) -> dict[str, Any]:
                 param=f"options.{name}",
             )
         checked[name] = _checked_value(option, value)
+    _require(channel_type, checked)
     return checked
+
+
+def _require(channel_type: str, checked: Mapping[str, Any]) -> None:
+    for option in OPTIONS.values():
+        if option.required and channel_type in option.types and option.name not in checked:
+            name = option.name
+            raise InvalidRequest(
+                f"options.{name}: a {channel_type} channel needs it: {option.help}. Set it with --option {name}=NAME "
+                f'(CLI), "options": {{"{name}": "NAME"}} (admin API) or options = {{{name} = "NAME"}} (settings file).',
+                param=f"options.{name}",
+            )
 
 
 def _expected(option: ChannelOption) -> str:

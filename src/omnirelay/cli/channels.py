@@ -13,10 +13,11 @@ import typer
 from omnirelay.admin import channels as channel_admin
 from omnirelay.admin.channel_refs import find_channel_id
 from omnirelay.admin.channel_test import run_stored_channel_test
-from omnirelay.channels.options import parse_option
+from omnirelay.channels.options import OPTIONS, parse_option
 from omnirelay.cli.common import ConfigOption, JsonOption, echo_json, fail, run, show_record
 from omnirelay.cli.context import Store
 from omnirelay.errors import InvalidRequest
+from omnirelay.providers.registry import KINDS
 
 __all__ = ["channels"]
 
@@ -31,7 +32,13 @@ _COLUMNS = (
     ("priority", "prio"),
     ("weight", "wt"),
 )
-_OPTION_HELP = "A per-type switch name=value, e.g. responses=true on an openai channel (repeatable)."
+_OPTION_HELP = "A per-type setting name=value (repeatable): " + "; ".join(
+    f"{o.name} ({', '.join(sorted(o.types))})" for o in OPTIONS.values()
+)
+_TYPE_HELP = "The upstream's API: " + ", ".join(KINDS) + " (each one's base URL: below)."
+_TYPES_EPILOG = "Base URL by type:\n\n" + "\n\n".join(
+    f"{name}: {kind.base_url.expects}" for name, kind in KINDS.items()
+)
 _NAME_WIDTH = 20
 _MODELS_MIN = 16
 
@@ -103,13 +110,13 @@ def channels_show(channel: ChannelArg, config: ConfigOption = None, as_json: Jso
     show_record(run(config, action), as_json)
 
 
-@channels.command("create")
+@channels.command("create", epilog=_TYPES_EPILOG)
 def channels_create(
     name: str,
     base_url: str,
     model: Annotated[list[str], typer.Option(help="Served model (repeatable).")],
     secret: Annotated[list[str] | None, typer.Option(help="Upstream API key (repeatable).")] = None,
-    type: Annotated[str, typer.Option(help="openai, anthropic, gemini, jina, cohere, midjourney, local.")] = "openai",
+    type: Annotated[str, typer.Option(help=_TYPE_HELP)] = "openai",
     priority: Annotated[int, typer.Option()] = 0,
     weight: Annotated[int, typer.Option()] = 1,
     group: Annotated[list[str] | None, typer.Option(help="Account group served (repeatable).")] = None,
@@ -154,7 +161,7 @@ def channels_update(
     add_model: Annotated[list[str] | None, typer.Option(help="Add a model (repeatable).")] = None,
     remove_model: Annotated[list[str] | None, typer.Option(help="Remove a model (repeatable).")] = None,
     name: Annotated[str | None, typer.Option(help="Rename the channel.")] = None,
-    type: Annotated[str | None, typer.Option(help="Change the channel type.")] = None,
+    type: Annotated[str | None, typer.Option(help="Change the channel type: " + ", ".join(KINDS) + ".")] = None,
     base_url: Annotated[str | None, typer.Option(help="New base URL.")] = None,
     secret: Annotated[list[str] | None, typer.Option(help="Replace the upstream keys (repeatable).")] = None,
     priority: Annotated[int | None, typer.Option()] = None,

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from omnirelay.cli.accounts import accounts
 from omnirelay.cli.channels import channels
+from omnirelay.cli.codes import codes
 from omnirelay.cli.config import config
 from omnirelay.cli.context import open_store
 from omnirelay.cli.keys import keys
@@ -34,6 +35,7 @@ app = typer.Typer(help="omnirelay: one base URL and one API key for every AI mod
 app.add_typer(accounts, name="accounts")
 app.add_typer(keys, name="keys")
 app.add_typer(channels, name="channels")
+app.add_typer(codes, name="codes")
 app.add_typer(prices, name="prices")
 app.add_typer(logs, name="logs")
 app.add_typer(users, name="users")
@@ -259,7 +261,9 @@ def fake_ppt(
 def fake_minimax(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 18009,
-    key: Annotated[list[str] | None, typer.Option(help="Accept this Bearer API key (repeatable); none: any.")] = None,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", "--api-key", help="Accept this Bearer API key (repeatable); none: any.")
+    ] = None,
     step_ms: Annotated[float, typer.Option(help="Time a task spends in each of its three waiting states.")] = 500.0,
     video_padding_mb: Annotated[float, typer.Option(help="Grow each video by this many MB (large downloads).")] = 0.0,
 ) -> None:
@@ -276,7 +280,9 @@ def fake_minimax(
 def fake_ark(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 18012,
-    key: Annotated[list[str] | None, typer.Option(help="Accept this Bearer API key (repeatable); none: any.")] = None,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", "--api-key", help="Accept this Bearer API key (repeatable); none: any.")
+    ] = None,
     step_ms: Annotated[float, typer.Option(help="Time a Seedance task spends queued, then running.")] = 500.0,
     latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
 ) -> None:
@@ -291,7 +297,9 @@ def fake_ark(
 def fake_bfl(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 18010,
-    key: Annotated[list[str] | None, typer.Option(help="Accept this x-key (repeatable); none: any key.")] = None,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", "--api-key", help="Accept this x-key (repeatable); none: any key.")
+    ] = None,
     step_ms: Annotated[float, typer.Option(help="Time each step of a task lasts (Pending, progress...).")] = 300.0,
     latency_ms: Annotated[float, typer.Option(help="Delay before each API answer.")] = 0.0,
 ) -> None:

@@ -82,7 +82,11 @@ def prices_set(
         str | None, typer.Option(help="per_call, per_token or free; inferred from the amounts when left out.")
     ] = None,
     per_call: Annotated[
-        int | None, typer.Option(help="Micro-units per call (or per image).", show_default=False)
+        int | None,
+        typer.Option(
+            help="Micro-units per call (per image for image APIs; per unit for a per-unit task vendor).",
+            show_default=False,
+        ),
     ] = None,
     input_per_million: Annotated[
         int | None, typer.Option(help="Micro-units per million input tokens.", show_default=False)
@@ -110,7 +114,11 @@ def prices_set(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create or replace the price of MODEL, e.g. ``--per-call 50000`` or ``--input-per-million 150000``."""
+    """Create or replace the price of MODEL, e.g. ``--per-call 50000`` or ``--input-per-million 150000``.
+
+    MODEL may name a variant looked up before the model: kling-v1:pro:10, flux-pro-1.1:1440x1440, V_3:TURBO...
+
+    Each API's page in docs/ lists the names it looks up."""
     fields = {
         "mode": mode,
         "per_call": per_call,

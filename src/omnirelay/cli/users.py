@@ -56,15 +56,17 @@ def users_create(
     username: str,
     email: Annotated[str | None, typer.Option(help="Also signs in by this address.")] = None,
     password: PasswordOption = None,
+    operator: Annotated[bool, typer.Option("--operator", help="Also reaches the operator console.")] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A console user of ACCOUNT."""
+    """A console user of ACCOUNT (an operator with --operator)."""
     secret = password or new_password()
 
     async def create(store: Store) -> dict[str, Any]:
         account_id = (await resolve_account(store, account))["id"]
-        return (await user_admin.create_user(store.engine, account_id, username, secret, email=email)).public()
+        made = await user_admin.create_user(store.engine, account_id, username, secret, email=email, operator=operator)
+        return made.public()
 
     record = run(config, create)
     show_record({**record, **({} if password else {"password": secret})}, as_json)

@@ -157,7 +157,7 @@ async def language(request: Request) -> Response:
     lang = request.path_params["lang"]
     target = request.query_params.get("next", _HOME)
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/console") or "\\" in target:
+    if parts.scheme or parts.netloc or not target.startswith(("/console", "/pricing")) or "\\" in target:
         target = _HOME
     response = RedirectResponse(target, status_code=303)
     if lang in LANGUAGES:

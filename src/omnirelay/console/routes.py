@@ -6,7 +6,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from omnirelay.console import auth_pages, keys_page, pages, security_page
+from omnirelay.console import (
+    auth_pages,
+    keys_page,
+    pages,
+    pricing_page,
+    security_page,
+    tasks_page,
+    topup_page,
+    webhook_page,
+)
+from omnirelay.console.admin.routes import admin_console_routes
 from omnirelay.console.static import static_file
 
 __all__ = ["console_routes"]
@@ -41,4 +51,23 @@ def console_routes() -> list[BaseRoute]:
         Route(f"{_C}/security/totp/confirm", security_page.totp_confirm, methods=["POST"]),
         Route(f"{_C}/security/totp/disable", security_page.totp_disable, methods=["POST"]),
         Route(f"{_C}/static/{{name}}", static_file, methods=["GET"]),
+        *admin_console_routes(),
+        *_customer_routes(),
+    ]
+
+
+def _customer_routes() -> list[BaseRoute]:
+    """Top-up by code, webhook settings, tasks, and the public price list."""
+    return [
+        Route(f"{_C}/topup", topup_page.topup_page, methods=["GET"]),
+        Route(f"{_C}/topup", topup_page.redeem_submit, methods=["POST"]),
+        Route(f"{_C}/webhook", webhook_page.webhook_page, methods=["GET"]),
+        Route(f"{_C}/webhook", webhook_page.save_url, methods=["POST"]),
+        Route(f"{_C}/webhook/rotate", webhook_page.rotate, methods=["POST"]),
+        Route(f"{_C}/webhook/test", webhook_page.send_test, methods=["POST"]),
+        Route(f"{_C}/webhook/deliveries/{{delivery_id}}/redeliver", webhook_page.redeliver, methods=["POST"]),
+        Route(f"{_C}/tasks", tasks_page.tasks_page, methods=["GET"]),
+        Route(f"{_C}/tasks/rows", tasks_page.rows, methods=["GET"]),
+        Route(f"{_C}/tasks/{{task_id}}/buttons", tasks_page.press, methods=["POST"]),
+        Route("/pricing", pricing_page.pricing_page, methods=["GET"]),
     ]

@@ -14,6 +14,8 @@ __all__ = ["static_file"]
 _FILES = {
     "console.css": "text/css; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
+    "admin.js": "text/javascript; charset=utf-8",
+    "admin.css": "text/css; charset=utf-8",
     "htmx.min.js": "text/javascript; charset=utf-8",
 }
 

@@ -19,6 +19,7 @@ __all__ = [
     "ledger_entries",
     "metadata",
     "prices",
+    "redemption_codes",
     "request_logs",
     "stored_responses",
     "task_vendors",
@@ -258,6 +259,9 @@ tasks = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Index("ix_tasks_channel_upstream", "channel_id", "upstream_id"),
+    sa.Index("ix_tasks_account_id_submit_time", "account_id", "submit_time"),
+    sa.Index("ix_tasks_submit_time", "submit_time"),
+    # every account's tasks, newest first (the operator console)
 )
 
 account_webhooks = sa.Table(
@@ -280,6 +284,7 @@ webhook_deliveries = sa.Table(
     sa.Column("event", sa.String(40), nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
+    sa.Column("headers", sa.Text, nullable=True),
     sa.Column("status", sa.String(12), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.BigInteger, nullable=True),
@@ -342,6 +347,8 @@ users = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("password_changed_at", sa.BigInteger, nullable=False),
+    sa.Column("operator", sa.Boolean, nullable=False, server_default=sa.false()),
+    # an operator also reaches the operator console (/console/admin): every account, channel, price
 )
 
 user_sessions = sa.Table(
@@ -372,6 +379,22 @@ invite_codes = sa.Table(
     sa.Column("expires_at", sa.BigInteger, nullable=True),
     sa.Column("used_by", sa.Integer, nullable=True),
     sa.Column("used_at", sa.BigInteger, nullable=True),
+)
+
+redemption_codes = sa.Table(
+    "redemption_codes",
+    metadata,
+    # top-up codes made by the operator in batches (platform/redeem.py); single use, only a hash is kept
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("code_hint", sa.String(20), nullable=False),
+    sa.Column("batch", sa.String(40), nullable=False, index=True),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+    sa.Column("disabled_at", sa.BigInteger, nullable=True),
+    sa.Column("redeemed_by", sa.Integer, nullable=True, index=True),
+    sa.Column("redeemed_at", sa.BigInteger, nullable=True),
 )
 
 task_vendors = sa.Table(

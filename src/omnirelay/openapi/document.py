@@ -47,7 +47,11 @@ FAMILY_FILES = (
     "admin",
     "admin_users",
     "platform",
+    "platform_customer",
+    "admin_codes",
     "console",
+    "console_customer",
+    "console_admin",
 )
 """The family files, in the order their paths appear in the document."""
 

@@ -156,14 +156,10 @@ class OutboundClient:
             response = await self._follow(url, byte_range, headers or {})
             return self._accepted(response, policy, ranged=byte_range is not None)
         except OutboundRefused as exc:
-            raise UpstreamError(
-                f"The upstream's link was not fetched: {exc.message}.", code="upstream_link_refused"
-            ) from exc
+            raise UpstreamError(_refused_message(exc.message), code="upstream_link_refused") from exc
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, OutboundRefused):
-                raise UpstreamError(
-                    f"The upstream's link was not fetched: {exc.os_error.message}.", code="upstream_link_refused"
-                ) from exc
+                raise UpstreamError(_refused_message(exc.os_error.message), code="upstream_link_refused") from exc
             raise UpstreamError(f"The upstream's link could not be reached: {exc.os_error}.") from exc
         except TimeoutError as exc:
             raise UpstreamTimeout("The upstream's link did not answer in time.") from exc
@@ -174,11 +170,13 @@ class OutboundClient:
         headers = {"Accept-Encoding": "identity"}
         if byte_range is not None:
             headers["Range"] = byte_range
-        origin = URL(url).origin()
+        first: URL | None = None
         for _ in range(self._max_redirects + 1):
             self.check(url)
-            same_origin = bool(extra) and URL(url).origin() == origin
-            response = await self._get(url, {**extra, **headers} if same_origin else headers)
+            here = URL(url)
+            first = first or here
+            own = bool(extra) and here.origin() == first.origin()  # the caller's headers: the first origin only
+            response = await self._get(url, {**extra, **headers} if own else headers)
             if response.status not in _REDIRECTS:
                 return response
             location = response.headers.get("Location")
@@ -209,6 +207,15 @@ class OutboundClient:
             response.close()
             raise
         return FetchedStream(response, media_type, decoder)
+
+
+def _refused_message(reason: str) -> str:
+    """Names the setting that would let it through: a local upstream (a fake, a proxy on the LAN) serving its
+    files from a private address needs its range in ``outbound.allow_networks``."""
+    return (
+        f"The upstream's link was not fetched: {reason}. Private destinations are refused unless the operator "
+        "allow-lists them in outbound.allow_networks."
+    )
 
 
 def _check_status(response: aiohttp.ClientResponse, *, ranged: bool) -> None:

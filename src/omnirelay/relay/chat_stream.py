@@ -11,6 +11,7 @@ from omnirelay.errors import UpstreamError
 from omnirelay.providers.base import Usage
 from omnirelay.providers.openai_compat.transform import chunk_text, is_usage_only_chunk, wants_usage_chunk
 from omnirelay.relay.chat import ChatRelay, OpenedStream
+from omnirelay.relay.delivered import DeliveredText, json_text
 from omnirelay.relay.job import Job
 from omnirelay.relay.stream_session import StreamRun
 
@@ -21,6 +22,9 @@ _DONE = b"data: [DONE]\n\n"
 
 def _frames(payloads: list[bytes]) -> bytes:
     return b"".join(b"data: " + p + b"\n\n" for p in payloads)
+
+
+_chunk_text = json_text(lambda chunk: chunk_text(chunk) if isinstance(chunk, dict) else "")
 
 
 def _error_frame(exc: UpstreamError) -> bytes:
@@ -43,7 +47,7 @@ class ChatStreamSession:
         self._opened = opened
         self._wants_usage = wants_usage_chunk(body)
         self._usage: Usage | None = None
-        self._delivered: list[bytes] = []
+        self._delivered = DeliveredText(self._text_of)
         self._run = StreamRun(job, relay.max_request_s)
 
     def frames(self) -> AsyncGenerator[bytes, None]:
@@ -76,16 +80,10 @@ class ChatStreamSession:
         self._usage = Usage.from_wire(chunk.get("usage")) or self._usage
         return self._wants_usage or not is_usage_only_chunk(chunk)
 
-    def _delivered_text(self) -> str:
-        texts: list[str] = []
-        for payload in self._delivered:
-            try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(chunk, dict):
-                texts.append(chunk_text(chunk))
-        return "".join(texts)
+    @staticmethod
+    def _text_of(payload: bytes) -> str:
+        """The text one delivered chunk carries (the session's dialect reads it; see completions)."""
+        return _chunk_text(payload)
 
     def _adapter_usage(self) -> Usage | None:
         """The precise usage a provider's stream may expose as ``usage`` (``None`` when it has none)."""
@@ -102,5 +100,5 @@ class ChatStreamSession:
         # (Anthropic's 1-hour cache writes); else the chunks'; else the delivered frames re-read
         usage = self._adapter_usage() or self._usage
         if usage is None:
-            usage = self._relay.usage_or_count(None, self._body, self._delivered_text())
+            usage = self._relay.usage_or_count(None, self._body, self._delivered.text())
         return usage

@@ -76,5 +76,6 @@ class CompletionStreamSession(ChatStreamSession):
     ``body`` is the chat-shaped view of the request (its prompt as messages), for counting when
     the upstream reports no usage."""
 
-    def _delivered_text(self) -> str:
-        return "".join(_completion_chunk_text(p) for p in self._delivered)
+    @staticmethod
+    def _text_of(payload: bytes) -> str:
+        return _completion_chunk_text(payload)

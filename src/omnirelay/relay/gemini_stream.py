@@ -21,6 +21,7 @@ import orjson
 from omnirelay.errors import UpstreamError
 from omnirelay.providers.base import Usage
 from omnirelay.providers.sse import SSEDecoder
+from omnirelay.relay.delivered import DeliveredText, json_text
 from omnirelay.relay.gemini import NativeOpened
 from omnirelay.relay.gemini_framing import GeminiFraming, error_payload
 from omnirelay.relay.gemini_tokens import response_text
@@ -50,7 +51,7 @@ class NativeStreamSession:
         self._counted = counted
         self._decoder = SSEDecoder()
         self._usage = GeminiUsage()
-        self._delivered: list[bytes] = []
+        self._delivered = DeliveredText(json_text(response_text))
         self._run = StreamRun(job, max_request_s)
 
     def frames(self) -> AsyncGenerator[bytes, None]:
@@ -80,7 +81,7 @@ class NativeStreamSession:
 
     def _note(self, payload: bytes) -> None:
         """Parse only the fragments that matter for billing; keep the rest as bytes."""
-        self._delivered.append(payload)
+        self._delivered.add(payload)
         if b'"usageMetadata"' not in payload and b'"error"' not in payload and b'"groundingMetadata"' not in payload:
             return
         try:
@@ -95,16 +96,7 @@ class NativeStreamSession:
             return
         self._usage.note(fragment)
 
-    def _delivered_text(self) -> str:
-        texts: list[str] = []
-        for payload in self._delivered:
-            try:
-                texts.append(response_text(orjson.loads(payload)))
-            except orjson.JSONDecodeError:
-                continue
-        return "".join(texts)
-
     async def finish(self) -> None:
         """Close the upstream and settle: call exactly once, from a ``finally``."""
         await self._opened.forwarded.aclose()
-        await self._run.settle(lambda: self._usage.usage or self._counted(self._delivered_text()))
+        await self._run.settle(lambda: self._usage.usage or self._counted(self._delivered.text()))

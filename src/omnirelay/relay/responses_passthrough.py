@@ -22,6 +22,7 @@ from omnirelay.errors import UpstreamError
 from omnirelay.providers.base import ForwardCall, Forwarded, Forwarder, Usage
 from omnirelay.providers.sse import SSEDecoder
 from omnirelay.providers.usage import from_responses
+from omnirelay.relay.delivered import DeliveredText, json_text
 from omnirelay.relay.job import Job
 from omnirelay.relay.priming import first_read
 from omnirelay.relay.stream_session import StreamCut, StreamRun
@@ -40,6 +41,14 @@ def usage_of(response: Any) -> Usage | None:
     items = output if isinstance(output, list) else []
     searches = sum(1 for item in items if isinstance(item, dict) and item.get("type") == "web_search_call")
     return from_responses(response.get("usage"), web_search_calls=searches)
+
+
+def _event_delta(event: object) -> str:
+    delta = event.get("delta") if isinstance(event, dict) else None
+    return delta if isinstance(delta, str) else ""
+
+
+_delta_text = json_text(_event_delta)
 
 
 @dataclass(slots=True)
@@ -80,7 +89,7 @@ class ForwardStreamSession:
         self._counted = counted
         self._decoder = SSEDecoder()
         self._final: dict[str, Any] | None = None
-        self._deltas: list[bytes] = []
+        self._deltas = DeliveredText(_delta_text)
         self._run = StreamRun(job, max_request_s)
 
     def frames(self) -> AsyncGenerator[bytes, None]:
@@ -107,7 +116,7 @@ class ForwardStreamSession:
 
     def _note_payload(self, payload: bytes) -> None:
         if _TEXT_DELTA in payload:
-            self._deltas.append(payload)
+            self._deltas.add(payload)
         elif any(kind in payload for kind in _TERMINAL):
             try:
                 event = orjson.loads(payload)
@@ -126,17 +135,6 @@ class ForwardStreamSession:
     def channel(self) -> Channel:
         return self._opened.channel
 
-    def _delivered_text(self) -> str:
-        texts: list[str] = []
-        for payload in self._deltas:
-            try:
-                event = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(event, dict) and isinstance(event.get("delta"), str):
-                texts.append(event["delta"])
-        return "".join(texts)
-
     async def finish(self) -> None:
         """Close the upstream and settle: call exactly once, from a ``finally``."""
         await self._opened.forwarded.aclose()
@@ -152,4 +150,4 @@ class ForwardStreamSession:
             return
         if final is not None:  # a terminal event that was delivered is billed, whatever broke after it
             run.completed, run.upstream_error = True, None
-        await run.settle(lambda: usage_of(final) or self._counted(self._delivered_text()))
+        await run.settle(lambda: usage_of(final) or self._counted(self._deltas.text()))

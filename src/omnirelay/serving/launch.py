@@ -7,8 +7,8 @@ from collections.abc import Callable
 import structlog
 
 from omnirelay.runtime import Runtime
-from omnirelay.serving.supervisor import Supervisor
-from omnirelay.serving.worker import run_server
+from omnirelay.serving.supervisor import Supervisor, listening_socket
+from omnirelay.serving.worker import STARTUP_FAILURE, run_server
 from omnirelay.settings import Settings
 
 __all__ = ["serve", "workers_refusal"]
@@ -32,7 +32,12 @@ def workers_refusal(settings: Settings) -> str | None:
 def serve(settings: Settings, *, on_ready: Callable[[Runtime], None] | None = None) -> int:
     """Serve until SIGTERM or SIGINT, then drain; the exit code. Check :func:`workers_refusal` first."""
     if settings.server.workers == 1:
-        return run_server(settings, on_ready=on_ready)
+        try:  # bound before the application starts, so a taken port is refused before "listening on"
+            sock = listening_socket(settings.server.host, settings.server.port, shared=False)
+        except OSError as exc:
+            log.error("could not listen", host=settings.server.host, port=settings.server.port, error=str(exc))
+            return STARTUP_FAILURE
+        return run_server(settings, on_ready=on_ready, sockets=[sock])
     if not settings.redis_url:
         log.warning(
             "several workers without redis_url: each holds balances and counts key limits on its own "

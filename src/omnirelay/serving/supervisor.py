@@ -49,7 +49,7 @@ from omnirelay.runtime import Runtime
 from omnirelay.serving.worker import STARTUP_FAILURE, run_server
 from omnirelay.settings import Settings
 
-__all__ = ["Supervisor"]
+__all__ = ["Supervisor", "listening_socket"]
 
 log = structlog.get_logger("omnirelay.supervisor")
 
@@ -73,7 +73,8 @@ class _Worker:
     restart_at: float = 0.0
 
 
-def _listening_socket(host: str, port: int, *, shared: bool) -> socket.socket:
+def listening_socket(host: str, port: int, *, shared: bool) -> socket.socket:
+    """A socket bound to ``host:port`` (not yet listening); OSError when the port is taken."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -134,7 +135,7 @@ class Supervisor:
 
     def _reserve_port(self) -> int:
         """The port, checked free for us (a socket without ``SO_REUSEPORT`` binds only if nobody listens)."""
-        probe = _listening_socket(self._settings.server.host, self._port, shared=False)
+        probe = listening_socket(self._settings.server.host, self._port, shared=False)
         port = int(probe.getsockname()[1])
         probe.close()
         return port
@@ -156,7 +157,7 @@ class Supervisor:
     def _start(self, worker: _Worker) -> int | None:
         """Fork ``worker`` and wait until it is ready: None, or its exit code when it died first."""
         try:
-            worker.sock = _listening_socket(self._settings.server.host, self._port, shared=True)
+            worker.sock = listening_socket(self._settings.server.host, self._port, shared=True)
             worker.sock.listen(_BACKLOG)
         except OSError as exc:
             log.error("could not listen", worker=worker.index, port=self._port, error=str(exc))

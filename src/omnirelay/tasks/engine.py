@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 from collections import defaultdict
@@ -31,7 +32,7 @@ from omnirelay.errors import OmniRelayError
 from omnirelay.providers.registry import capable
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.billing import closing_entry
-from omnirelay.tasks.family import MeteredFamily, TaskFamily, TaskPoller, WebhookEvents
+from omnirelay.tasks.family import MeteredFamily, TaskFamily, TaskPoller, WebhookEvents, WebhookHeaders
 from omnirelay.tasks.model import ACTIVE, Status, TaskRecord, UpstreamState, advance
 from omnirelay.tasks.poll_soon import PollSoon
 from omnirelay.tasks.store import Change, TaskStore
@@ -72,6 +73,10 @@ class TaskEngine:
         self.settings = settings
         self._owner = owner
         self._families: dict[str, TaskFamily] = {}
+        self._events: dict[str, WebhookEvents] = {}
+        self._metered: dict[str, MeteredFamily] = {}
+        self._headers: dict[str, WebhookHeaders] = {}
+        """Capabilities found once at :meth:`register` (isinstance on a Protocol inspects every method)."""
         self._loops: list[asyncio.Task[None]] = []
         self._recent: dict[str, tuple[float, TaskRecord]] = {}
         self._single_process = store.single_process
@@ -79,6 +84,12 @@ class TaskEngine:
 
     def register(self, family: TaskFamily) -> None:
         self._families[family.name] = family
+        if isinstance(family, WebhookEvents):
+            self._events[family.name] = family
+        if isinstance(family, MeteredFamily):
+            self._metered[family.name] = family
+        if isinstance(family, WebhookHeaders):
+            self._headers[family.name] = family
 
     def render(self, record: TaskRecord) -> dict[str, object]:
         return self._families[record.family].render(record)
@@ -190,14 +201,14 @@ class TaskEngine:
         return won
 
     async def _change(self, before: TaskRecord, after: TaskRecord) -> Change:
-        family = self._families.get(after.family)
-        metered = family.cost(after) if isinstance(family, MeteredFamily) and after.status == Status.SUCCESS else None
+        family = self._metered.get(after.family)
+        metered = family.cost(after) if family is not None and after.status == Status.SUCCESS else None
         after, entry = closing_entry(before, after, metered)
         return Change(before, after, entry, await self._delivery(before, after))
 
     async def _delivery(self, before: TaskRecord | None, record: TaskRecord) -> dict[str, object] | None:
-        family = self._families.get(record.family)
-        if isinstance(family, WebhookEvents):
+        family = self._events.get(record.family)
+        if family is not None:
             event = family.webhook_event(before, record)
         else:
             event = f"{record.family}.task.{record.status.lower()}"
@@ -206,6 +217,7 @@ class TaskEngine:
         url = record.notify_url or (await self._hooks.get(record.account_id)).url
         if not url:
             return None
+        signer = self._headers.get(record.family)
         return delivery_row(
             task_id=record.id,
             seq=record.version,
@@ -213,6 +225,7 @@ class TaskEngine:
             url=url,
             event=event,
             payload=self.render(record),
+            extra_headers=None if signer is None else functools.partial(signer.webhook_headers, record),
         )
 
     def _log_finish(self, record: TaskRecord) -> None:

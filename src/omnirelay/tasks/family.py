@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from omnirelay.channels.model import Channel
 from omnirelay.tasks.model import TaskRecord, UpstreamState
 
-__all__ = ["MeteredFamily", "OnceEvents", "TaskFamily", "TaskPoller", "WebhookEvents"]
+__all__ = ["MeteredFamily", "OnceEvents", "TaskFamily", "TaskPoller", "WebhookEvents", "WebhookHeaders"]
 
 
 class TaskFamily(Protocol):
@@ -27,6 +27,16 @@ class WebhookEvents(Protocol):
 
     def webhook_event(self, before: TaskRecord | None, after: TaskRecord) -> str | None:
         """The event name ``after`` is delivered as (``before`` None: just created), or None for no delivery."""
+        ...
+
+
+@runtime_checkable
+class WebhookHeaders(Protocol):
+    """A family whose webhooks carry headers of the vendor's own besides Standard Webhooks' (BFL signs
+    each body with the secret the client gave: ``X-BFL-Signature``)."""
+
+    def webhook_headers(self, record: TaskRecord, body: bytes) -> Mapping[str, str]:
+        """Extra headers of the message carrying ``body`` about ``record`` (empty: none)."""
         ...
 
 

@@ -88,11 +88,10 @@ class TaskRecord:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> TaskRecord:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in row.items() if k in names})
+        return cls(**{k: v for k, v in row.items() if k in _FIELD_SET})
 
     def values(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @property
     def finished(self) -> bool:
@@ -100,6 +99,11 @@ class TaskRecord:
 
     def replace(self, **changes: Any) -> TaskRecord:
         return dataclasses.replace(self, **changes)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(TaskRecord))
+"""The record's fields in order, found once (``dataclasses.fields`` builds them on every call)."""
+_FIELD_SET = frozenset(_FIELDS)
 
 
 def _moves_forward(record: TaskRecord, state: UpstreamState) -> bool:

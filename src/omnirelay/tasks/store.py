@@ -246,11 +246,6 @@ async def _write_money(conn: AsyncConnection, entries: list[LedgerRow]) -> None:
         ],
     )
     for e in entries:
-        await conn.execute(
-            sa.update(accounts).where(accounts.c.id == e.account_id).values(balance=accounts.c.balance + e.amount)
-        )
+        await conn.execute(_ADD_BALANCE, {"aid": e.account_id, "delta": e.amount})
         if e.key_id is not None:
-            delta = key_spend_delta(e)
-            await conn.execute(
-                sa.update(api_keys).where(api_keys.c.id == e.key_id).values(spent=api_keys.c.spent + delta)
-            )
+            await conn.execute(_ADD_SPENT, {"kid": e.key_id, "delta": key_spend_delta(e)})

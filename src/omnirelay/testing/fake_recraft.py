@@ -2,9 +2,11 @@
 
 Under ``/v1``: ``POST /images/generations`` (JSON, as the OpenAI SDK sends it) and
 ``/images/{imageToImage,inpaint,replaceBackground,generateBackground,eraseRegion,vectorize,
-removeBackground,crispUpscale,creativeUpscale}`` (multipart), authenticated by ``Authorization:
-Bearer``. The operations that draw answer ``{"created", "credits", "data": [{"image_id", "url" |
-"b64_json"}]}``, the ones that process one image ``{"created", "credits", "image": {...}}``. Links
+removeBackground,crispUpscale,creativeUpscale}`` (multipart), ``POST /styles`` (multipart: ``style``
+and 1-5 reference images, answering ``{"id"}``; a generation naming an unknown ``style_id`` is a 400)
+and ``GET /users/me``, authenticated by ``Authorization: Bearer``. The operations that draw answer
+``{"created", "credits", "data": [{"image_id", "url" | "b64_json"}]}``, the ones that process one image
+``{"created", "credits", "image": {...}}``. Links
 are real files the fake serves under ``/files/``: WebP, PNG or JPEG by operation, SVG for
 ``vectorize`` and the vector styles, a transparent PNG for ``removeBackground``. Errors are
 ``{"code", "message"}``::
@@ -43,6 +45,7 @@ PROCESSING = {"eraseRegion": "png", "vectorize": "svg", "removeBackground": "png
               "creativeUpscale": "jpg"}  # fmt: skip
 """Operations answering ``image`` -> the format of the one image."""
 _VECTOR_STYLES = ("vector_illustration", "icon")
+_BASE_STYLES = ("realistic_image", "digital_illustration", "vector_illustration", "icon")
 _CREDITS = 40
 
 
@@ -76,8 +79,34 @@ class FakeRecraft:
         self.knobs = knobs or FakeRecraftKnobs()
         self.requests: list[RecordedRequest] = []
         self.shelf = ImageShelf()
+        self.styles: dict[str, str] = {}
+        """Custom styles made here: id -> base style."""
         routes = [Route(f"/v1/images/{op}", self._endpoint(op), methods=["POST"]) for op in [*DRAWING, *PROCESSING]]
-        self.app = Starlette(routes=[*routes, self.shelf.route()])
+        extra = [Route("/v1/styles", self._styles, methods=["POST"]), Route("/v1/users/me", self._me)]
+        self.app = Starlette(routes=[*routes, *extra, self.shelf.route()])
+
+    async def _styles(self, request: Request) -> Response:
+        fields, files = await record_request(request, self.requests)
+        try:
+            self._admit(request)
+            style = fields.get("style") if isinstance(fields, dict) else None
+            if style not in _BASE_STYLES:
+                raise _Refusal(400, "invalid_request", "style must be one of " + ", ".join(_BASE_STYLES))
+            if not 1 <= len(files) <= 5:
+                raise _Refusal(400, "invalid_request", "between 1 and 5 reference images are required")
+        except _Refusal as refusal:
+            return JSONResponse(refusal.body, status_code=refusal.status)
+        style_id = str(uuid.uuid4())
+        self.styles[style_id] = str(style)
+        return JSONResponse({"id": style_id})
+
+    async def _me(self, request: Request) -> Response:
+        try:
+            self._admit(request)
+        except _Refusal as refusal:
+            return JSONResponse(refusal.body, status_code=refusal.status)
+        return JSONResponse({"id": "00000000-0000-4000-8000-000000000001", "name": "fake", "email": "fake@example.com",
+                             "credits": 1000})  # fmt: skip
 
     def _endpoint(self, operation: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -110,6 +139,8 @@ class FakeRecraft:
             raise _Refusal(400, "invalid_request", "prompt is required")
         if operation not in ("generations", *PROCESSING) and "image" not in files:
             raise _Refusal(400, "invalid_request", "image is required")
+        if fields.get("style_id") is not None and fields.get("style_id") not in self.styles:
+            raise _Refusal(400, "style_not_found", "No style with this style_id exists in this account.")
         if prompt and any(word in prompt for word in self.knobs.unsafe_prompts_containing):
             raise _Refusal(422, "content_moderation", "The prompt did not pass content moderation.")
         b64 = fields.get("response_format") == "b64_json"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import orjson
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -162,6 +163,8 @@ class Deliverer:
             hook = await self._hooks.get(row.account_id)
             body = row.body.encode()
             headers = signed_headers(hook.secret, row.message_id, body)
+            if row.headers:  # a family's own, fixed when the message was written (BFL's X-BFL-Signature)
+                headers |= orjson.loads(row.headers)
             headers["content-type"] = "application/json"
             headers["user-agent"] = "omnirelay-webhooks/1"
             timeout = aiohttp.ClientTimeout(total=self._settings.timeout_s)

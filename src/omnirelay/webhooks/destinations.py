@@ -22,12 +22,14 @@ class DestinationRefused(InvalidRequest):
     code = "callback_url_refused"
 
 
-async def check_destination(url: str, allowed: Sequence[Network] = ()) -> list[Address]:
-    """The addresses ``url`` may be delivered to, or :class:`DestinationRefused` with the reason."""
+async def check_destination(url: str, allowed: Sequence[Network] = (), *, param: str | None = None) -> list[Address]:
+    """The addresses ``url`` may be delivered to, or :class:`DestinationRefused` with the reason (naming
+    ``param``, the request field that gave the URL, when there is one)."""
     try:
         return await checked_addresses(url, allowed)
     except OutboundRefused as exc:
         raise DestinationRefused(
             f"The callback URL is refused: {exc.message}. Private destinations are refused unless the "
-            "operator allow-lists them in webhooks.allow_networks."
+            "operator allow-lists them in webhooks.allow_networks.",
+            param=param,
         ) from exc

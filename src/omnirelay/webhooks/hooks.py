@@ -6,6 +6,7 @@ it up here; the admin API reads, sets and rotates it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -29,21 +30,47 @@ class AccountHook:
 
 
 class AccountHooks:
-    """Read-through cache over ``account_webhooks``; entries live ``ttl_s`` (changes reach every process)."""
+    """Read-through cache over ``account_webhooks``; entries live ``ttl_s`` (changes reach every process).
+
+    One load per account at a time: the requests that find an entry expired together (every
+    task submit without its own callback reads it) wait for that load instead of each reading
+    the row and opening its secret.
+    """
 
     def __init__(self, engine: AsyncEngine, box: SecretBox, ttl_s: float = 5.0) -> None:
         self._engine = engine
         self._box = box
         self._ttl_s = ttl_s
         self._cache: dict[int, tuple[float, AccountHook]] = {}
+        self._loading: dict[int, asyncio.Task[AccountHook]] = {}
 
     async def get(self, account_id: int) -> AccountHook:
         cached = self._cache.get(account_id)
         if cached is not None and time.monotonic() - cached[0] < self._ttl_s:
             return cached[1]
+        loading = self._loading.get(account_id)
+        if loading is None:
+            loading = asyncio.create_task(self._refresh(account_id))
+            self._loading[account_id] = loading
+            loading.add_done_callback(lambda done: self._loaded(account_id, done))
+        return await asyncio.shield(loading)  # a waiter given up on does not cancel the others' load
+
+    async def _refresh(self, account_id: int) -> AccountHook:
         hook = await self._load_or_create(account_id)
-        self._cache[account_id] = (time.monotonic(), hook)
+        if self._loading.get(account_id) is asyncio.current_task():  # not outdated by a change meanwhile
+            self._cache[account_id] = (time.monotonic(), hook)
         return hook
+
+    def _loaded(self, account_id: int, done: asyncio.Task[AccountHook]) -> None:
+        if self._loading.get(account_id) is done:
+            del self._loading[account_id]
+        if not done.cancelled():
+            done.exception()  # retrieved here too: every waiter may have gone
+
+    def _forget(self, account_id: int) -> None:
+        """After a change: the next read loads the row again, not a load begun before the change."""
+        self._cache.pop(account_id, None)
+        self._loading.pop(account_id, None)
 
     async def _load_or_create(self, account_id: int) -> AccountHook:
         hook = await self._load(account_id)
@@ -80,7 +107,7 @@ class AccountHooks:
                 .where(account_webhooks.c.account_id == account_id)
                 .values(url=url, updated_at=now_ms())
             )
-        self._cache.pop(account_id, None)
+        self._forget(account_id)
         return await self.get(account_id)
 
     async def rotate(self, account_id: int) -> AccountHook:
@@ -91,5 +118,5 @@ class AccountHooks:
                 .where(account_webhooks.c.account_id == account_id)
                 .values(secret=self._box.seal([new_secret()]), updated_at=now_ms())
             )
-        self._cache.pop(account_id, None)
+        self._forget(account_id)
         return await self.get(account_id)

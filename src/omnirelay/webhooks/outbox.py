@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -20,9 +21,19 @@ def message_id(task_id: str, seq: int) -> str:
 
 
 def delivery_row(
-    *, task_id: str, seq: int, account_id: int, url: str, event: str, payload: dict[str, Any]
+    *,
+    task_id: str,
+    seq: int,
+    account_id: int,
+    url: str,
+    event: str,
+    payload: dict[str, Any],
+    extra_headers: Callable[[bytes], Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
+    """The outbox row of one message; ``extra_headers(body)``: a family's own headers for it (kept with it)."""
     now = now_ms()
+    body = orjson.dumps(payload)
+    headers = extra_headers(body) if extra_headers is not None else None
     return {
         "message_id": message_id(task_id, seq),
         "task_id": task_id,
@@ -30,7 +41,8 @@ def delivery_row(
         "account_id": account_id,
         "event": event,
         "url": url,
-        "body": orjson.dumps(payload).decode(),
+        "body": body.decode(),
+        "headers": orjson.dumps(dict(headers)).decode() if headers else None,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from omnirelay.api.admin import accounts, channels, keys, ledger, logs, prices, users, webhooks
+from omnirelay.api.admin import accounts, channels, codes, keys, ledger, logs, prices, users, webhooks
 
 __all__ = ["admin_routes"]
 
@@ -48,4 +48,7 @@ def admin_routes() -> list[BaseRoute]:
         Route(f"{_P}/users", users.create, methods=["POST"]),
         Route(f"{_P}/users/{{user_id}}/password", users.reset_password, methods=["POST"]),
         Route(f"{_P}/invite-codes", users.invite, methods=["POST"]),
+        Route(f"{_P}/redemption-codes", codes.create, methods=["POST"]),
+        Route(f"{_P}/redemption-codes", codes.list_all, methods=["GET"]),
+        Route(f"{_P}/redemption-codes/{{code_id}}/disable", codes.disable, methods=["POST"]),
     ]

@@ -24,6 +24,8 @@ class UserCreate(BaseModel):
     password: Annotated[str, Field(max_length=1024)] | None = None
     """Unset: a random one is made and answered once."""
     email: Annotated[str, Field(max_length=254)] | None = None
+    operator: bool = False
+    """Also reaches the operator console (``/console/admin``)."""
 
 
 class PasswordReset(BaseModel):
@@ -52,7 +54,9 @@ async def create(request: Request) -> Response:
     runtime = admin_runtime(request)
     body = await parse_body(request, UserCreate)
     password = body.password or new_password()
-    user = await service.create_user(runtime.engine, body.account_id, body.username, password, email=body.email)
+    user = await service.create_user(
+        runtime.engine, body.account_id, body.username, password, email=body.email, operator=body.operator
+    )
     answer = user.public()
     if body.password is None:
         answer["password"] = password

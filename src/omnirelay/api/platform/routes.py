@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from omnirelay.api.platform import auth, keys, logs, me
+from omnirelay.api.platform import auth, keys, logs, me, pricing, redeem, tasks, webhook
 
 __all__ = ["platform_routes"]
 
@@ -28,4 +28,23 @@ def platform_routes() -> list[BaseRoute]:
         Route(f"{_P}/keys/{{key_id}}", keys.delete, methods=["DELETE"]),
         Route(f"{_P}/logs", logs.list_logs, methods=["GET"]),
         Route(f"{_P}/logs/export", logs.export_csv, methods=["GET"]),
+        *_customer_routes(),
+    ]
+
+
+def _customer_routes() -> list[BaseRoute]:
+    """Redemption, webhook settings, tasks and the public price list (``docs/api-platform.md``)."""
+    return [
+        Route(f"{_P}/redeem", redeem.redeem_code, methods=["POST"]),
+        Route(f"{_P}/redemptions", redeem.redemptions, methods=["GET"]),
+        Route(f"{_P}/webhook", webhook.get_hook, methods=["GET"]),
+        Route(f"{_P}/webhook", webhook.put_hook, methods=["PUT"]),
+        Route(f"{_P}/webhook/rotate", webhook.rotate, methods=["POST"]),
+        Route(f"{_P}/webhook/test", webhook.send_test, methods=["POST"]),
+        Route(f"{_P}/webhook/deliveries", webhook.deliveries, methods=["GET"]),
+        Route(f"{_P}/webhook/deliveries/{{delivery_id}}/redeliver", webhook.redeliver, methods=["POST"]),
+        Route(f"{_P}/tasks", tasks.list_tasks, methods=["GET"]),
+        Route(f"{_P}/tasks/{{task_id}}", tasks.retrieve, methods=["GET"]),
+        Route(f"{_P}/tasks/{{task_id}}/buttons", tasks.press, methods=["POST"]),
+        Route(f"{_P}/pricing", pricing.pricing, methods=["GET"]),
     ]

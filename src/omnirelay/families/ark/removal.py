@@ -50,12 +50,15 @@ class SeedanceRemoval:
 
     async def delete(self, task_id: str, caller: Caller) -> None:
         record = await self._own(task_id, caller)
-        if record.status in _QUEUED and not await self._upstream_dropped(record):
+        cancelling = record.status in _QUEUED
+        if cancelling and not await self._upstream_dropped(record):
             self._engine.poll_soon(record)
             raise _running(task_id)
         for _ in range(_ATTEMPTS):  # a poll may move the task on meanwhile: re-read and retry
             if record.status == Status.IN_PROGRESS:
                 raise _running(task_id)
+            if cancelling and record.finished:
+                return  # the poll saw the upstream drop it first: cancelled (and refunded) all the same
             if await self._end(record):
                 return
             record = await self._own(task_id, caller)

@@ -24,7 +24,7 @@ class BflPlugin:
 
     def build(self, ctx: FamilyContext) -> BuiltFamily:
         signer = LinkSigner(ctx.box.derive_key("bfl-links"))
-        family = BflFamily(signer)
+        family = BflFamily(signer, ctx.box)
         services = BflServices(
             submissions=BflService(
                 gate=ctx.gate,
@@ -32,6 +32,7 @@ class BflPlugin:
                 catalog=ctx.catalog,
                 settings=ctx.settings.tasks,
                 allowed_networks=ctx.allowed_networks,
+                box=ctx.box,
             ),
             queries=BflQueries(engine=ctx.engine, family=family),
             media=BflMedia(

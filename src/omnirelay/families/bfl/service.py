@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnirelay.catalog import Catalog
+from omnirelay.channels.crypto import SecretBox
 from omnirelay.channels.model import Channel
 from omnirelay.db.engine import now_ms
 from omnirelay.errors import OmniRelayError
@@ -51,12 +52,14 @@ class BflService:
         catalog: Catalog,
         settings: TaskSettings,
         allowed_networks: tuple[Network, ...],
+        box: SecretBox,
     ) -> None:
         self._gate = gate
         self._engine = engine
         self._catalog = catalog
         self._settings = settings
         self._allowed = allowed_networks
+        self._box = box
 
     def _price_name(self, create: BflCreate) -> str:
         prices = self._catalog.snapshot.prices
@@ -117,7 +120,7 @@ class BflService:
             hold=job.reservation.amount,
             billing="reserved",
             cost=0,
-            request=_kept_request(create, ctx, price),
+            request=_kept_request(create, ctx, price, self._box),
             result={},
             fail_reason=None,
             notify_url=create.webhook_url,
@@ -132,10 +135,13 @@ class BflService:
         )
 
 
-def _kept_request(create: BflCreate, ctx: SubmitContext, price: str) -> dict[str, Any]:
-    """What the task keeps of its request: where its links point, its price, and what its result repeats."""
+def _kept_request(create: BflCreate, ctx: SubmitContext, price: str, box: SecretBox) -> dict[str, Any]:
+    """What the task keeps of its request: where its links point, its price, what its result repeats, and
+    the client's ``webhook_secret`` (sealed: the webhook is signed with it, ``X-BFL-Signature``)."""
     prompt = create.body.get("prompt")
+    sealed = {"webhook_secret": box.seal([create.webhook_secret])} if create.webhook_secret else {}
     return {
+        **sealed,
         "base_url": ctx.base_url,
         "price": price,
         "prompt": prompt if isinstance(prompt, str) else None,

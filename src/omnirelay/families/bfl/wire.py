@@ -10,9 +10,12 @@ same object, once, when the task ends, as BFL sends it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
+from omnirelay.channels.crypto import SecretBox
 from omnirelay.files.links import LinkSigner
 from omnirelay.tasks.model import Status, TaskRecord
 
@@ -48,8 +51,9 @@ class BflFamily:
 
     name = FAMILY
 
-    def __init__(self, signer: LinkSigner) -> None:
+    def __init__(self, signer: LinkSigner, box: SecretBox) -> None:
         self._signer = signer
+        self._box = box
 
     def render(self, record: TaskRecord) -> dict[str, Any]:
         status = _status(record)
@@ -61,6 +65,14 @@ class BflFamily:
             "progress": round(record.progress / 100, 2) if running else None,
             "details": self._details(record) if record.status in (Status.FAILURE, Status.CANCEL) else None,
         }
+
+    def webhook_headers(self, record: TaskRecord, body: bytes) -> dict[str, str]:
+        """``X-BFL-Signature``: the hex HMAC-SHA256 of the body under the ``webhook_secret`` the client gave."""
+        sealed = record.request.get("webhook_secret")
+        if not isinstance(sealed, str):
+            return {}
+        secret = self._box.open(sealed)[0]
+        return {"X-BFL-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
 
     def webhook_event(self, before: TaskRecord | None, after: TaskRecord) -> str | None:
         if not after.finished:

@@ -20,7 +20,11 @@ class IdeogramPlugin:
 
     def build(self, ctx: FamilyContext) -> BuiltFamily:
         calls = SyncCalls(gate=ctx.gate, catalog=ctx.catalog, published=ctx.published_images)
-        return BuiltFamily(renderers=[], service=IdeogramService(calls))
+        return BuiltFamily(
+            renderers=[],
+            service=IdeogramService(calls),
+            started=ctx.public_url_check("ideogram", "Ideogram image links"),
+        )
 
 
 PLUGIN = IdeogramPlugin()

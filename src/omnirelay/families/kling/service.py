@@ -75,8 +75,7 @@ class KlingService:
             return await provider.submit(channel, call), channel.id
 
         accepted, channel_id = await self._gate.run(job, KlingUpstream, attempt)
-        record = self._record(task_id, create, ctx, job, accepted, channel_id)
-        record = record.replace(request={**record.request, "price": price})
+        record = self._record(task_id, create, ctx, job, accepted, channel_id, price)
         try:
             await self._engine.create(record)
         except Exception as exc:
@@ -86,7 +85,14 @@ class KlingService:
         return self._family.created(record)
 
     def _record(
-        self, task_id: str, create: KlingCreate, ctx: SubmitContext, job: Job, accepted: KlingAccepted, channel_id: int
+        self,
+        task_id: str,
+        create: KlingCreate,
+        ctx: SubmitContext,
+        job: Job,
+        accepted: KlingAccepted,
+        channel_id: int,
+        price: str,
     ) -> TaskRecord:
         now = now_ms()
         poll_ms = int(self._settings.poll_min_s * 1000)
@@ -111,6 +117,7 @@ class KlingService:
                 "calls": create.calls,
                 "mode": create.mode,
                 "duration": create.duration,
+                "price": price,
             },
             result={"external_task_id": create.external_task_id} if create.external_task_id else {},
             fail_reason=None,

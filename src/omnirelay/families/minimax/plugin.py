@@ -30,7 +30,11 @@ class MiniMaxPlugin:
             links=VideoLinks(LinkSigner(ctx.box.derive_key(LINK_KEY_PURPOSE))),
             allowed_networks=ctx.allowed_networks,
         )
-        return BuiltFamily(renderers=[family], service=service)
+        return BuiltFamily(
+            renderers=[family],
+            service=service,
+            started=ctx.public_url_check("minimax", "MiniMax video links"),
+        )
 
 
 PLUGIN = MiniMaxPlugin()

@@ -20,7 +20,11 @@ class RecraftPlugin:
 
     def build(self, ctx: FamilyContext) -> BuiltFamily:
         calls = SyncCalls(gate=ctx.gate, catalog=ctx.catalog, published=ctx.published_images)
-        return BuiltFamily(renderers=[], service=RecraftService(calls))
+        return BuiltFamily(
+            renderers=[],
+            service=RecraftService(calls),
+            started=ctx.public_url_check("recraft", "Recraft image links"),
+        )
 
 
 PLUGIN = RecraftPlugin()

@@ -89,16 +89,16 @@ class ReplicateService:
         task_id = new_prediction_id()
         units = reserved_units(request.known, ctx.cancel_after_s)
         job = await self._open(request, ctx, task_id, units)
-        callback = self._callbacks.url(ctx.base_url, task_id)
 
         async def attempt(provider: ReplicateUpstream, channel: Channel) -> tuple[ReplicatePrediction, int]:
+            signed = channel.options.get("webhook_secret")  # the callback is signed only for channels that take it
             create = ReplicateCreate(
                 addressing=request.addressing,
                 target=request.target,
                 body={"input": request.input},
                 wait_s=ctx.wait_s,
                 cancel_after=ctx.cancel_after,
-                upstream_webhook=callback if channel.options.get("webhook_secret") else None,
+                upstream_webhook=self._callbacks.url(ctx.base_url, task_id) if signed else None,
             )
             return await provider.create(channel, create), channel.id
 

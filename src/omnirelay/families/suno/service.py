@@ -122,10 +122,10 @@ class SunoService:
 
     async def _store(self, record: TaskRecord, job: Job, accepted: SunoAccepted) -> None:
         try:
-            await self._engine.create(record)
+            stored = await self._engine.create(record, accepted.state)
         except Exception as exc:
             await job.fail(OmniRelayError(f"the task could not be stored: {exc}"))
             raise
         job.hand_over()
-        if accepted.state is not None:
-            await self._engine.observe(record, accepted.state)
+        if accepted.state is not None:  # a finished answer (gcui); one already stored changes nothing
+            await self._engine.observe(stored, accepted.state)

@@ -84,7 +84,7 @@ class VendorSubmissions:
         vendor = await self.vendor_at(ctx.method, ctx.path)
         intake = checked_body(vendor, body)
         if intake.callback_url:
-            await check_destination(intake.callback_url, self._allowed)
+            await check_destination(intake.callback_url, self._allowed, param="callback_url")
         task_id = f"task_{uuid.uuid4().hex}"
         units = _held_units(vendor, intake)
         request = JobRequest(vendor.client_path, vendor.routed_model, 0, 0, price_name=vendor.price_name, calls=units)

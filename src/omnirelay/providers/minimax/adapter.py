@@ -2,7 +2,8 @@
 
 A poll asks about each task (MiniMax has no batch query), a few at a time, with the key that made
 it; a task that succeeded is resolved at once to its file's ``download_url``, so the engine
-records a finished task together with its video.
+records a finished task together with its video; that link expires, so each download asks
+for a fresh one (:meth:`MiniMaxProvider.video_source`).
 """
 
 from __future__ import annotations
@@ -94,7 +95,6 @@ class MiniMaxProvider:
         except UpstreamError as exc:  # one task's trouble must not hide the others' news
             log.warning("minimax task poll failed", channel=channel.name, task=task_id, error=exc.message)
             return None
-
 
     async def video_source(
         self, channel: Channel, upstream_id: str, result: Mapping[str, Any], variant: str

@@ -7,7 +7,7 @@ at 64 concurrent connections and 3.5-5x more at one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -32,9 +32,12 @@ from omnirelay.providers.openai_compat.errors import error_for_status, map_trans
 from omnirelay.providers.openai_compat.forward import OpenAIForward
 from omnirelay.providers.openai_compat.images import OpenAIImages
 from omnirelay.providers.openai_compat.transform import completion_text
+from omnirelay.providers.openai_compat.videos import OpenAIVideos
 from omnirelay.providers.rerank.jina import JINA
 from omnirelay.providers.rerank.wire import read_answer
 from omnirelay.providers.sse import data_batches
+from omnirelay.providers.video import VideoJob, VideoSource
+from omnirelay.tasks.model import UpstreamState
 
 __all__ = ["OpenAICompatProvider", "SSEStream"]
 
@@ -68,7 +71,7 @@ class SSEStream:
 
 
 class OpenAICompatProvider(OpenAIAudioMixin):
-    """Chat, embeddings, rerank and model listing for any OpenAI-compatible API."""
+    """Chat, embeddings, rerank, model listing and ``/videos`` (video tasks) for any OpenAI-compatible API."""
 
     def __init__(
         self,
@@ -83,8 +86,23 @@ class OpenAICompatProvider(OpenAIAudioMixin):
         self._connect = connect_timeout_s
         self._read = read_timeout_s
         self._total = max_request_s
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self._images = OpenAIImages(session, links, self._timeout)
         self._forward = OpenAIForward(session, self._timeout)
+        self._videos = OpenAIVideos(session, self._timeout)
+
+    async def make_video(self, channel: Channel, job: VideoJob) -> str:
+        """A :class:`~omnirelay.providers.video.VideoMaker`: the channel's ``/videos`` (another gateway's)."""
+        return await self._videos.make_video(channel, job)
+
+    async def poll(self, channel: Channel, upstream_ids: Sequence[str]) -> dict[str, UpstreamState]:
+        """The task poller of the videos :meth:`make_video` started (the only tasks ``openai`` channels run)."""
+        return await self._videos.poll(channel, upstream_ids)
+
+    async def video_source(
+        self, channel: Channel, upstream_id: str, result: Mapping[str, Any], variant: str
+    ) -> VideoSource | None:
+        return await self._videos.video_source(channel, upstream_id, result, variant)
 
     def forwards(self, channel: Channel, dialect: str) -> bool:
         return self._forward.forwards(channel, dialect)
@@ -93,10 +111,15 @@ class OpenAICompatProvider(OpenAIAudioMixin):
         return await self._forward.forward(call)
 
     def _timeout(self, call_timeout: float | None) -> aiohttp.ClientTimeout:
-        """``sock_read`` bounds the wait for each chunk; ``total`` bounds the whole call, body included."""
-        return aiohttp.ClientTimeout(
-            total=self._total, sock_connect=self._connect, sock_read=call_timeout or self._read
-        )
+        """``sock_read`` bounds the wait for each chunk; ``total`` bounds the whole call, body included.
+
+        Made once per distinct channel timeout (``ClientTimeout`` is immutable)."""
+        timeout = self._timeouts.get(call_timeout)
+        if timeout is None:
+            timeout = self._timeouts[call_timeout] = aiohttp.ClientTimeout(
+                total=self._total, sock_connect=self._connect, sock_read=call_timeout or self._read
+            )
+        return timeout
 
     async def _post(self, call: UpstreamCall, path: str = "/chat/completions") -> aiohttp.ClientResponse:
         url = f"{call.base_url}{path}"

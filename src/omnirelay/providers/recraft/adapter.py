@@ -13,7 +13,7 @@ import orjson
 
 from omnirelay.channels.model import Channel
 from omnirelay.errors import UpstreamError
-from omnirelay.families.recraft.upstream import RecraftCall, RecraftImage, RecraftResult
+from omnirelay.families.recraft.upstream import CreatedStyle, RecraftCall, RecraftImage, RecraftResult, StyleCall
 from omnirelay.outbound.fetch import OutboundClient
 from omnirelay.providers.base import GeneratedImage
 from omnirelay.providers.linked_images import download_images
@@ -23,6 +23,8 @@ from omnirelay.providers.recraft.transforms import (
     UpstreamRequest,
     error_for,
     read_answer,
+    read_style,
+    style_request,
     upstream_request,
 )
 from omnirelay.providers.transport import map_transport_errors
@@ -90,3 +92,13 @@ class RecraftProvider:
             for image in answer.images
         )
         return RecraftResult(answer.created, entries)
+
+    async def create_style(self, channel: Channel, call: StyleCall) -> CreatedStyle:
+        raw = await self._send(channel, style_request(call))
+        try:
+            style_id = read_style(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            style_id = None
+        if style_id is None:
+            raise error_for(502, raw, channel.name)
+        return CreatedStyle(style_id)

@@ -33,7 +33,7 @@ RECRAFT = ChannelKind(
     name="recraft",
     build=_build,
     base_url=BaseURLRule(
-        expects="the API root, e.g. https://external.api.recraft.ai/v1 (the /v1 is added when missing)",
+        expects="the API root, e.g. https://external.api.recraft.ai/v1 (the /v1 is added when the URL has no path)",
         path=add_when_bare("/v1"),
     ),
     purpose=_image,

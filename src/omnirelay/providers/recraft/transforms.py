@@ -6,6 +6,7 @@
 * An answer ``{"created", "credits", "data": [{"image_id", "url" | "b64_json"}]}`` or
   ``{..., "image": {...}}`` becomes its images' ids and links (downloaded by the I/O shell,
   never shown) or inline bytes.
+* A custom style (``/styles``) is a form with ``style`` and the reference images; its answer ``{"id"}``.
 * An error answer (``{"code", "message"}``, or an OpenAI-like ``{"error": {...}}``) becomes an error
   of the one tree: 401/403 the channel's key (the channel is disabled), 429/5xx the upstream's
   trouble (another channel is tried), other 4xx the request's own fault, relayed with its status.
@@ -19,10 +20,19 @@ from typing import Any
 import orjson
 
 from omnirelay.errors import UpstreamAuthFailed, UpstreamError, UpstreamRejected
-from omnirelay.families.recraft.upstream import RecraftCall
+from omnirelay.families.recraft.upstream import RecraftCall, StyleCall
 from omnirelay.providers.base import ImageUpload
 
-__all__ = ["AnsweredImage", "RecraftAnswer", "UpstreamRequest", "error_for", "read_answer", "upstream_request"]
+__all__ = [
+    "AnsweredImage",
+    "RecraftAnswer",
+    "UpstreamRequest",
+    "error_for",
+    "read_answer",
+    "read_style",
+    "style_request",
+    "upstream_request",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,17 @@ def upstream_request(call: RecraftCall, upstream_model: str | None) -> UpstreamR
     if upstream_model is not None:
         fields = tuple((name, value) for name, value in fields if name != "model") + (("model", upstream_model),)
     return UpstreamRequest(path, None, fields, call.files)
+
+
+def style_request(call: StyleCall) -> UpstreamRequest:
+    """``POST /styles``: a form with the base ``style`` and the reference images under their own names."""
+    return UpstreamRequest("/styles", None, (("style", call.style),), call.files)
+
+
+def read_style(answer: Any) -> str | None:
+    """The new style's id from a ``/styles`` answer (``{"id": "<uuid>"}``); None when it is not that shape."""
+    style_id = answer.get("id") if isinstance(answer, dict) else None
+    return style_id if isinstance(style_id, str) and style_id else None
 
 
 def _image(item: Any) -> AnsweredImage | None:

@@ -39,7 +39,7 @@ def create_handler(kind: KlingKind) -> Handler:
         try:
             runtime, caller = caller_of(request)
             body, _ = await read_json(request, runtime.settings.server.max_body_bytes)
-            ctx = SubmitContext(caller, base_url(request, runtime), request.url.path)
+            ctx = SubmitContext(caller, base_url(request, runtime), request.scope["path"])  # = url.path, unbuilt
             return envelope_response(envelope(await services(runtime).submissions.submit(kind, body, ctx)))
         except OmniRelayError as exc:
             return error_response(exc)

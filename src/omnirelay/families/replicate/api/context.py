@@ -30,4 +30,4 @@ def caller_of(request: Request) -> tuple[Runtime, Caller]:
 
 def prefix_of(request: Request) -> str:
     """``/replicate/v1`` or ``/v1``: the prefix the client used, which its ``urls`` keep."""
-    return "/replicate/v1" if request.url.path.startswith("/replicate/") else "/v1"
+    return "/replicate/v1" if request.scope["path"].startswith("/replicate/") else "/v1"  # no URL object to build
