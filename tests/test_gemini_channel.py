@@ -26,7 +26,7 @@ from omnirelay.providers.base import ChatProvider, EmbeddingsProvider, ForwardCa
 from omnirelay.providers.gemini import GeminiProvider
 from omnirelay.testing import FakeGemini, FakeGeminiKnobs, serve_in_thread
 
-KEY = "g-upstream"
+KEY = "AIza-gemini-upstream-test-key"
 FLASH = "gemini-2.5-flash"
 EMBEDDING = "gemini-embedding-001"
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

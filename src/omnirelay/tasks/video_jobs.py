@@ -15,14 +15,13 @@ from typing import Any, TypeVar
 
 from omnirelay.catalog import Catalog
 from omnirelay.channels.model import Channel
-from omnirelay.db.engine import now_ms
-from omnirelay.errors import OmniRelayError
 from omnirelay.providers.video import VideoJob
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.engine import TaskEngine
-from omnirelay.tasks.model import Status, TaskRecord
+from omnirelay.tasks.model import TaskRecord
+from omnirelay.tasks.submission import NewTask, store_submitted
 
 __all__ = ["VideoStarter", "VideoTask", "price_names"]
 
@@ -82,23 +81,8 @@ class VideoStarter:
             return await starts(provider, channel, job), channel.id
 
         upstream_id, channel_id = await self._gate.run(held, capability, attempt)
-        record = self._record(task, held.reservation.amount, upstream_id, channel_id, price)
-        try:
-            await self._engine.create(record)
-        except Exception as exc:
-            await held.fail(OmniRelayError(f"the task could not be stored: {exc}"))
-            raise
-        held.hand_over()
-        return record
-
-    def _record(self, task: VideoTask, hold: int, upstream_id: str, channel_id: int, price: str) -> TaskRecord:
-        now = now_ms()
-        poll_ms = int(self._settings.poll_min_s * 1000)
-        return TaskRecord(
-            id=task.task_id, family=task.family, action="VIDEO", model=task.model, status=Status.SUBMITTED,
-            progress=0, account_id=task.caller.key.account_id, key_id=task.caller.key.id, channel_id=channel_id,
-            upstream_id=upstream_id, parent_id=None, hold=hold, billing="reserved", cost=0,
-            request={**task.request, "price": price}, result={}, fail_reason=None, notify_url=task.notify_url,
-            submit_time=now, start_time=None, finish_time=None, deadline=now + int(self._settings.timeout_s * 1000),
-            next_poll_at=now + poll_ms, poll_interval_ms=poll_ms, version=1, updated_at=now,
+        new = NewTask(
+            id=task.task_id, family=task.family, action="VIDEO", model=task.model, upstream_id=upstream_id,
+            channel_id=channel_id, request={**task.request, "price": price}, notify_url=task.notify_url,
         )  # fmt: skip
+        return await store_submitted(self._engine, new, held, self._settings)

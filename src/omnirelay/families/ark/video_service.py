@@ -17,17 +17,15 @@ from dataclasses import dataclass
 
 from omnirelay.catalog import Catalog
 from omnirelay.channels.model import Channel
-from omnirelay.db.engine import now_ms
-from omnirelay.errors import InvalidRequest, OmniRelayError
+from omnirelay.errors import InvalidRequest
 from omnirelay.families.ark.upstream import SeedanceSubmit, SeedanceUpstream
 from omnirelay.families.ark.video_checks import SeedanceCreate, parse_video_create
 from omnirelay.families.ark.wire import FAMILY
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
-from omnirelay.relay.job import Job
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.engine import TaskEngine
-from omnirelay.tasks.model import Status, TaskRecord
+from omnirelay.tasks.submission import NewTask, store_submitted
 from omnirelay.webhooks.destinations import Network, check_destination
 
 __all__ = ["SeedanceService", "SubmitContext", "new_task_id"]
@@ -86,59 +84,12 @@ class SeedanceService:
             return await provider.submit_video(channel, call), channel.id
 
         upstream_id, channel_id = await self._gate.run(job, SeedanceUpstream, attempt)
-        record = self._record(task_id, create, ctx, job, upstream_id, channel_id, price)
-        try:
-            await self._engine.create(record)
-        except Exception as exc:
-            await job.fail(OmniRelayError(f"the task could not be stored: {exc}"))
-            raise
-        job.hand_over()
-        return {"id": task_id}
-
-    def _record(
-        self,
-        task_id: str,
-        create: SeedanceCreate,
-        ctx: SubmitContext,
-        job: Job,
-        upstream_id: str,
-        channel_id: int,
-        price: str,
-    ) -> TaskRecord:
-        now = now_ms()
-        poll_ms = int(self._settings.poll_min_s * 1000)
         asked = {key: create.body.get(key) for key in ("seed", "ratio")}
-        return TaskRecord(
-            id=task_id,
-            family=FAMILY,
-            action="VIDEO",
-            model=create.model,
-            status=Status.SUBMITTED,
-            progress=0,
-            account_id=ctx.caller.key.account_id,
-            key_id=ctx.caller.key.id,
-            channel_id=channel_id,
-            upstream_id=upstream_id,
-            parent_id=None,
-            hold=job.reservation.amount,
-            billing="reserved",
-            cost=0,
-            request={
-                **asked,
-                "base_url": ctx.base_url,
-                "price": price,
-                "resolution": create.resolution,
-                "duration": create.duration,
-            },
-            result={},
-            fail_reason=None,
-            notify_url=create.callback_url,
-            submit_time=now,
-            start_time=None,
-            finish_time=None,
-            deadline=now + int(self._settings.timeout_s * 1000),
-            next_poll_at=now + poll_ms,
-            poll_interval_ms=poll_ms,
-            version=1,
-            updated_at=now,
-        )
+        request = {**asked, "base_url": ctx.base_url, "price": price, "resolution": create.resolution,
+                   "duration": create.duration}  # fmt: skip
+        task = NewTask(
+            id=task_id, family=FAMILY, action="VIDEO", model=create.model, upstream_id=upstream_id,
+            channel_id=channel_id, request=request, notify_url=create.callback_url,
+        )  # fmt: skip
+        await store_submitted(self._engine, task, job, self._settings)
+        return {"id": task_id}

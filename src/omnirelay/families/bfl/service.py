@@ -16,18 +16,15 @@ from typing import Any
 from omnirelay.catalog import Catalog
 from omnirelay.channels.crypto import SecretBox
 from omnirelay.channels.model import Channel
-from omnirelay.db.engine import now_ms
-from omnirelay.errors import OmniRelayError
 from omnirelay.families.bfl.invalid import field_error
 from omnirelay.families.bfl.requests import BflCreate, parse_create
 from omnirelay.families.bfl.upstream import BflAccepted, BflSubmit, BflUpstream
 from omnirelay.families.bfl.wire import FAMILY
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
-from omnirelay.relay.job import Job
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.engine import TaskEngine
-from omnirelay.tasks.model import Status, TaskRecord
+from omnirelay.tasks.submission import NewTask, store_submitted
 from omnirelay.webhooks.destinations import DestinationRefused, Network, check_destination
 
 __all__ = ["BflService", "SubmitContext"]
@@ -88,51 +85,14 @@ class BflService:
             return await provider.submit(channel, call), channel.id
 
         accepted, channel_id = await self._gate.run(job, BflUpstream, attempt)
-        record = self._record(task_id, create, ctx, job, (accepted, channel_id, price))
-        try:
-            await self._engine.create(record)
-        except Exception as exc:
-            await job.fail(OmniRelayError(f"the task could not be stored: {exc}"))
-            raise
-        job.hand_over()
+        task = NewTask(
+            id=task_id, family=FAMILY, action="GENERATE", model=create.model, upstream_id=accepted.upstream_id,
+            channel_id=channel_id, request=_kept_request(create, ctx, price, self._box), notify_url=create.webhook_url,
+        )  # fmt: skip
+        await store_submitted(self._engine, task, job, self._settings)
         if create.webhook_url:
             return {"id": task_id, "status": "Pending", "webhook_url": create.webhook_url}
         return {"id": task_id, "polling_url": f"{ctx.base_url.rstrip('/')}{ctx.prefix}/v1/get_result?id={task_id}"}
-
-    def _record(
-        self, task_id: str, create: BflCreate, ctx: SubmitContext, job: Job, where: tuple[BflAccepted, int, str]
-    ) -> TaskRecord:
-        accepted, channel_id, price = where
-        now = now_ms()
-        poll_ms = int(self._settings.poll_min_s * 1000)
-        return TaskRecord(
-            id=task_id,
-            family=FAMILY,
-            action="GENERATE",
-            model=create.model,
-            status=Status.SUBMITTED,
-            progress=0,
-            account_id=ctx.caller.key.account_id,
-            key_id=ctx.caller.key.id,
-            channel_id=channel_id,
-            upstream_id=accepted.upstream_id,
-            parent_id=None,
-            hold=job.reservation.amount,
-            billing="reserved",
-            cost=0,
-            request=_kept_request(create, ctx, price, self._box),
-            result={},
-            fail_reason=None,
-            notify_url=create.webhook_url,
-            submit_time=now,
-            start_time=None,
-            finish_time=None,
-            deadline=now + int(self._settings.timeout_s * 1000),
-            next_poll_at=now + poll_ms,
-            poll_interval_ms=poll_ms,
-            version=1,
-            updated_at=now,
-        )
 
 
 def _kept_request(create: BflCreate, ctx: SubmitContext, price: str, box: SecretBox) -> dict[str, Any]:

@@ -14,17 +14,14 @@ from dataclasses import dataclass
 
 from omnirelay.catalog import Catalog
 from omnirelay.channels.model import Channel
-from omnirelay.db.engine import now_ms
-from omnirelay.errors import OmniRelayError
 from omnirelay.families.kling.creates import KlingCreate, parse_create
 from omnirelay.families.kling.upstream import KlingAccepted, KlingKind, KlingSubmit, KlingUpstream
 from omnirelay.families.kling.wire import FAMILY, KlingFamily
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
-from omnirelay.relay.job import Job
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.engine import TaskEngine
-from omnirelay.tasks.model import Status, TaskRecord
+from omnirelay.tasks.submission import NewTask, store_submitted
 from omnirelay.webhooks.destinations import Network, check_destination
 
 __all__ = ["KlingService", "SubmitContext"]
@@ -75,59 +72,12 @@ class KlingService:
             return await provider.submit(channel, call), channel.id
 
         accepted, channel_id = await self._gate.run(job, KlingUpstream, attempt)
-        record = self._record(task_id, create, ctx, job, accepted, channel_id, price)
-        try:
-            await self._engine.create(record)
-        except Exception as exc:
-            await job.fail(OmniRelayError(f"the task could not be stored: {exc}"))
-            raise
-        job.hand_over()
-        return self._family.created(record)
-
-    def _record(
-        self,
-        task_id: str,
-        create: KlingCreate,
-        ctx: SubmitContext,
-        job: Job,
-        accepted: KlingAccepted,
-        channel_id: int,
-        price: str,
-    ) -> TaskRecord:
-        now = now_ms()
-        poll_ms = int(self._settings.poll_min_s * 1000)
-        return TaskRecord(
-            id=task_id,
-            family=FAMILY,
-            action=create.kind.upper(),
-            model=create.model,
-            status=Status.SUBMITTED,
-            progress=0,
-            account_id=ctx.caller.key.account_id,
-            key_id=ctx.caller.key.id,
-            channel_id=channel_id,
-            upstream_id=accepted.upstream_id,
-            parent_id=None,
-            hold=job.reservation.amount,
-            billing="reserved",
-            cost=0,
-            request={
-                "kind": create.kind,
-                "base_url": ctx.base_url,
-                "calls": create.calls,
-                "mode": create.mode,
-                "duration": create.duration,
-                "price": price,
-            },
+        request = {"kind": create.kind, "base_url": ctx.base_url, "calls": create.calls, "mode": create.mode,
+                   "duration": create.duration, "price": price}  # fmt: skip
+        task = NewTask(
+            id=task_id, family=FAMILY, action=create.kind.upper(), model=create.model,
+            upstream_id=accepted.upstream_id, channel_id=channel_id, request=request,
             result={"external_task_id": create.external_task_id} if create.external_task_id else {},
-            fail_reason=None,
             notify_url=create.callback_url,
-            submit_time=now,
-            start_time=None,
-            finish_time=None,
-            deadline=now + int(self._settings.timeout_s * 1000),
-            next_poll_at=now + poll_ms,
-            poll_interval_ms=poll_ms,
-            version=1,
-            updated_at=now,
-        )
+        )  # fmt: skip
+        return self._family.created(await store_submitted(self._engine, task, job, self._settings))

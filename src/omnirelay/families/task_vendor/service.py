@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omnirelay.channels.model import Channel
-from omnirelay.db.engine import now_ms
-from omnirelay.errors import NotFound, OmniRelayError
+from omnirelay.errors import NotFound
 from omnirelay.families.task_vendor.book import VendorBook
 from omnirelay.families.task_vendor.config import VendorConfig
 from omnirelay.families.task_vendor.intake import Intake, checked_body
@@ -23,10 +22,9 @@ from omnirelay.families.task_vendor.upstream import VendorUpstream
 from omnirelay.families.task_vendor.wire import FAMILY, TaskVendorFamily
 from omnirelay.relay.auth import Caller
 from omnirelay.relay.gate import Gate, JobRequest
-from omnirelay.relay.job import Job
 from omnirelay.settings import TaskSettings
 from omnirelay.tasks.engine import TaskEngine
-from omnirelay.tasks.model import Status, TaskRecord
+from omnirelay.tasks.submission import NewTask, store_submitted
 from omnirelay.webhooks.destinations import Network, check_destination
 
 __all__ = ["SubmitContext", "VendorSubmissions"]
@@ -97,59 +95,11 @@ class VendorSubmissions:
             return _Accepted(await provider.submit(channel, vendor, {**values, **model}), channel.id)
 
         accepted = await self._gate.run(job, VendorUpstream, attempt)
-        record = self._record(task_id, vendor, intake, ctx, job, accepted, units)
-        try:
-            await self._engine.create(record)
-        except Exception as exc:
-            await job.fail(OmniRelayError(f"the task could not be stored: {exc}"))
-            raise
-        job.hand_over()
-        return self._family.render(record)
-
-    def _record(
-        self,
-        task_id: str,
-        vendor: VendorConfig,
-        intake: Intake,
-        ctx: SubmitContext,
-        job: Job,
-        accepted: _Accepted,
-        units: int,
-    ) -> TaskRecord:
-        now = now_ms()
-        poll_ms = int(vendor.poll.interval_s * 1000)
-        timeout_s = vendor.timeout_s or self._settings.timeout_s
-        return TaskRecord(
-            id=task_id,
-            family=FAMILY,
-            action="SUBMIT",
-            model=vendor.routed_model,
-            status=Status.SUBMITTED,
-            progress=0,
-            account_id=ctx.caller.key.account_id,
-            key_id=ctx.caller.key.id,
-            channel_id=accepted.channel_id,
-            upstream_id=accepted.upstream_id,
-            parent_id=None,
-            hold=job.reservation.amount,
-            billing="reserved",
-            cost=0,
-            request={
-                "vendor": vendor.name,
-                "base_url": ctx.base_url,
-                "price": vendor.price_name,
-                "units": units,
-                "unit_field": vendor.price.unit_field,
-            },
-            result={},
-            fail_reason=None,
-            notify_url=intake.callback_url,
-            submit_time=now,
-            start_time=None,
-            finish_time=None,
-            deadline=now + int(timeout_s * 1000),
-            next_poll_at=now + poll_ms,
-            poll_interval_ms=poll_ms,
-            version=1,
-            updated_at=now,
-        )
+        kept = {"vendor": vendor.name, "base_url": ctx.base_url, "price": vendor.price_name, "units": units,
+                   "unit_field": vendor.price.unit_field}  # fmt: skip
+        task = NewTask(
+            id=task_id, family=FAMILY, action="SUBMIT", model=vendor.routed_model, upstream_id=accepted.upstream_id,
+            channel_id=accepted.channel_id, request=kept, notify_url=intake.callback_url,
+            timeout_s=vendor.timeout_s, first_poll_s=vendor.poll.interval_s,
+        )  # fmt: skip
+        return self._family.render(await store_submitted(self._engine, task, job, self._settings))
