@@ -10,48 +10,22 @@ import orjson
 from omnirelay.channels.model import Channel
 from omnirelay.families.ideogram.upstream import IdeogramCall, IdeogramEntry, IdeogramResult
 from omnirelay.outbound.fetch import OutboundClient
-from omnirelay.providers.ideogram.transforms import UpstreamRequest, error_for, read_answer, upstream_request
+from omnirelay.providers.ideogram.transforms import error_for, read_answer, upstream_request
 from omnirelay.providers.linked_images import download_images
-from omnirelay.providers.transport import map_transport_errors
+from omnirelay.providers.vendor_post import VendorPost, VendorRequest
 
 __all__ = ["IdeogramProvider"]
-
-
-def _form(request: UpstreamRequest) -> aiohttp.FormData:
-    form = aiohttp.FormData(default_to_multipart=True)  # the vendor takes multipart even without files
-    for name, value in request.fields:
-        form.add_field(name, value)
-    for upload in request.files:
-        form.add_field(upload.field, upload.data, filename=upload.filename, content_type=upload.content_type)
-    return form
 
 
 class IdeogramProvider:
     def __init__(
         self, session: aiohttp.ClientSession, links: OutboundClient, *, connect_timeout_s: float, read_timeout_s: float
     ) -> None:
-        self._session = session
+        self._post = VendorPost(session, connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s)
         self._links = links
-        self._connect = connect_timeout_s
-        self._read = read_timeout_s
 
-    async def _send(self, channel: Channel, request: UpstreamRequest) -> bytes:
-        headers = {"Accept": "application/json", "Api-Key": channel.next_secret() or ""}
-        data: bytes | aiohttp.FormData
-        if request.json is not None:
-            headers["Content-Type"] = "application/json"
-            data = orjson.dumps(request.json)
-        else:
-            data = _form(request)
-        timeout = aiohttp.ClientTimeout(sock_connect=self._connect, total=channel.timeout_s or self._read)
-        with map_transport_errors(channel.name):
-            async with self._session.post(
-                channel.base_url + request.path, data=data, headers=headers, timeout=timeout
-            ) as response:
-                raw = await response.read()
-                if response.status >= 400:
-                    raise error_for(response.status, raw, channel.name)
-                return raw
+    async def _send(self, channel: Channel, request: VendorRequest) -> bytes:
+        return await self._post.send(channel, request, {"Api-Key": channel.next_secret() or ""}, error_for)
 
     async def ideogram(self, channel: Channel, call: IdeogramCall) -> IdeogramResult:
         model = channel.upstream_model(call.model) if call.model is not None else None

@@ -20,17 +20,9 @@ import orjson
 
 from omnirelay.errors import UpstreamAuthFailed, UpstreamError, UpstreamRejected
 from omnirelay.families.ideogram.upstream import IdeogramCall, upstream_path
-from omnirelay.providers.base import ImageUpload
+from omnirelay.providers.vendor_post import VendorRequest
 
-__all__ = ["IdeogramAnswer", "UpstreamRequest", "error_for", "read_answer", "upstream_request"]
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamRequest:
-    path: str
-    json: dict[str, Any] | None
-    fields: tuple[tuple[str, str], ...] = ()
-    files: tuple[ImageUpload, ...] = ()
+__all__ = ["IdeogramAnswer", "VendorRequest", "error_for", "read_answer", "upstream_request"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +45,20 @@ def _field(name: str, value: str, model: str) -> str:
     return value
 
 
-def upstream_request(call: IdeogramCall, upstream_model: str | None) -> UpstreamRequest:
+def upstream_request(call: IdeogramCall, upstream_model: str | None) -> VendorRequest:
     """The request to send for ``call``; ``upstream_model``: the channel's name for ``call.model``."""
     path = upstream_path(call.operation)
     if call.json is not None:
         body = dict(call.json)
         if upstream_model is not None:
             body["image_request"] = _with_model(body.get("image_request"), upstream_model)
-        return UpstreamRequest(path, body)
+        return VendorRequest(path, body)
     fields = call.fields
     if upstream_model is not None:
         fields = tuple((name, _field(name, value, upstream_model)) for name, value in fields)
         if call.operation == "edit" and all(name != "model" for name, _ in fields):
             fields = (*fields, ("model", upstream_model))
-    return UpstreamRequest(path, None, fields, call.files)
+    return VendorRequest(path, None, fields, call.files)
 
 
 def _entry(item: Any) -> tuple[dict[str, Any], str | None] | None:

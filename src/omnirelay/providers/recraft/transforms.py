@@ -21,26 +21,18 @@ import orjson
 
 from omnirelay.errors import UpstreamAuthFailed, UpstreamError, UpstreamRejected
 from omnirelay.families.recraft.upstream import RecraftCall, StyleCall
-from omnirelay.providers.base import ImageUpload
+from omnirelay.providers.vendor_post import VendorRequest
 
 __all__ = [
     "AnsweredImage",
     "RecraftAnswer",
-    "UpstreamRequest",
+    "VendorRequest",
     "error_for",
     "read_answer",
     "read_style",
     "style_request",
     "upstream_request",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamRequest:
-    path: str
-    json: dict[str, Any] | None
-    fields: tuple[tuple[str, str], ...] = ()
-    files: tuple[ImageUpload, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +48,23 @@ class RecraftAnswer:
     images: tuple[AnsweredImage, ...]
 
 
-def upstream_request(call: RecraftCall, upstream_model: str | None) -> UpstreamRequest:
+def upstream_request(call: RecraftCall, upstream_model: str | None) -> VendorRequest:
     """The request to send for ``call``; ``upstream_model``: the channel's name for ``call.model``."""
     path = f"/images/{call.operation}"
     if call.json is not None:
         body = dict(call.json)
         if upstream_model is not None:
             body["model"] = upstream_model
-        return UpstreamRequest(path, body)
+        return VendorRequest(path, body)
     fields = call.fields
     if upstream_model is not None:
         fields = tuple((name, value) for name, value in fields if name != "model") + (("model", upstream_model),)
-    return UpstreamRequest(path, None, fields, call.files)
+    return VendorRequest(path, None, fields, call.files)
 
 
-def style_request(call: StyleCall) -> UpstreamRequest:
+def style_request(call: StyleCall) -> VendorRequest:
     """``POST /styles``: a form with the base ``style`` and the reference images under their own names."""
-    return UpstreamRequest("/styles", None, (("style", call.style),), call.files)
+    return VendorRequest("/styles", None, (("style", call.style),), call.files)
 
 
 def read_style(answer: Any) -> str | None:
