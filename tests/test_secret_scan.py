@@ -7,10 +7,12 @@ import secrets
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from conftest import USER_KEY, Gateway, funded, sqlite_only
+from mj_support import wait_for
 from omnirelay.logging_setup import render_json
 from secret_scan import _constants, find_secrets
 
@@ -50,7 +52,13 @@ def test_gateways_of_the_tests_write_their_access_lines_to_the_scanned_files(
     query = {"probe": probe, "key": USER_KEY}
     answer = httpx.get(f"{gateway.url}/v1/models", params=query, headers={"Authorization": f"Bearer {USER_KEY}"})
     assert answer.status_code == 200
-    lines = [json.loads(line) for line in (gateway_log_files / "access.jsonl").read_text().splitlines()]
+
+    def complete_lines() -> list[dict[str, Any]] | None:
+        text = (gateway_log_files / "access.jsonl").read_text()
+        done = [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]  # not a line being written
+        return done if any(probe in line.get("query", "") for line in done) else None
+
+    lines = wait_for(complete_lines)
     (line,) = [line for line in lines if probe in line.get("query", "")]
     assert line["path"] == "/v1/models" and line["status"] == 200 and line["query"] == f"probe={probe}&key=[redacted]"
     assert USER_KEY not in json.dumps(lines)
